@@ -1,0 +1,1 @@
+"""Command-line entry points: `printd` (the daemon) and `printctl` (the operators' tool)."""

@@ -1,0 +1,308 @@
+"""printd.toml → frozen dataclasses. Strict: unknown keys, wrong types, out-of-range values and
+bad device URIs are errors that name section, key and value; all of them are reported at once.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from printd.drivers.uri import DeviceUri, check_status_uri, parse_device_uri
+from printd.errors import ConfigError, PrintdError
+
+# Prometheus keeps a list of default ports for exporters; see README "Metrics port".
+DEFAULT_METRICS_PORT = 9989
+DEFAULT_METRICS_LISTEN = f"127.0.0.1:{DEFAULT_METRICS_PORT}"
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    state_dir: Path
+    socket: Path
+    socket_group: str | None = None
+    station: str = "station"
+    timezone: str = "Asia/Jakarta"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    listen: str = DEFAULT_METRICS_LISTEN
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterConfig:
+    name: str
+    device: DeviceUri
+    device_uri: str
+    status: str | None = None
+    driver: str = "evolis"
+    ribbon_type: str = "ymcko"
+    ribbon_capacity: int = 450
+    hopper_capacity: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    max_attempts: int = 3
+    retry_initial_seconds: float = 0.5
+    retry_max_seconds: float = 30.0
+    # Capped low so a printer plugged back in is found within about a second.
+    reconnect_max_seconds: float = 1.0
+    poll_seconds: float = 1.0
+    drain_timeout_seconds: float = 120.0
+    spool_retention_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SuppliesConfig:
+    hopper_low: int = 20
+    ribbon_low: int = 50
+    stock_days_low: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    format: str = "auto"  # auto: console on a terminal, JSON otherwise
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    daemon: DaemonConfig
+    metrics: MetricsConfig
+    printers: tuple[PrinterConfig, ...]
+    queue: QueueConfig = field(default_factory=QueueConfig)
+    supplies: SuppliesConfig = field(default_factory=SuppliesConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def printer(self, name: str) -> PrinterConfig | None:
+        return next((p for p in self.printers if p.name == name), None)
+
+
+class _Section:
+    """Reads one TOML table, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, where: str, table: Any, problems: list[str]) -> None:
+        self.where = where
+        self.problems = problems
+        if not isinstance(table, dict):
+            problems.append(f"[{where}]: must be a table, got {type(table).__name__}")
+            table = {}
+        self.table: dict[str, Any] = table
+        self.seen: set[str] = set()
+
+    def _get(self, key: str, kinds: tuple[type, ...], what: str, default: Any) -> Any:
+        self.seen.add(key)
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        # bool is an int in Python; a boolean where a number belongs is a typo, not a number.
+        if isinstance(value, bool) and bool not in kinds:
+            value = None
+        if value is None or not isinstance(value, kinds):
+            self.problems.append(f"[{self.where}] {key} = {self.table[key]!r}: must be {what}")
+            return default
+        return value
+
+    def text(self, key: str, default: str | None = None, *, choices: tuple[str, ...] = ()) -> Any:
+        value = self._get(key, (str,), "a string", default)
+        if choices and value not in choices and key in self.table:
+            self.problems.append(
+                f"[{self.where}] {key} = {value!r}: must be one of {', '.join(choices)}"
+            )
+            return default
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self._get(key, (int, float), "a number", default)
+        if not low <= value <= high:
+            self.problems.append(
+                f"[{self.where}] {key} = {value!r}: must be between {low} and {high}"
+            )
+            return default
+        return float(value)
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self._get(key, (int,), "a whole number", default)
+        if not low <= value <= high:
+            self.problems.append(
+                f"[{self.where}] {key} = {value!r}: must be between {low} and {high}"
+            )
+            return default
+        return int(value)
+
+    def finish(self) -> None:
+        for key in sorted(set(self.table) - self.seen):
+            hint = ", ".join(sorted(self.seen))
+            self.problems.append(f"[{self.where}] {key}: unknown key (known keys: {hint})")
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _daemon(section: _Section, base: Path) -> DaemonConfig:
+    state_dir = _resolve(base, section.text("state_dir", "/var/lib/printd"))
+    socket_value = section.text("socket", None)
+    socket = _resolve(base, socket_value) if socket_value else state_dir / "printd.sock"
+    station = section.text("station", "station")
+    if not NAME_PATTERN.fullmatch(station):
+        section.problems.append(
+            f"[daemon] station = {station!r}: use lower-case letters, digits, '-' or '_' (max 32)"
+        )
+    timezone = section.text("timezone", "Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        section.problems.append(f"[daemon] timezone = {timezone!r}: not a known time zone")
+        timezone = "UTC"
+    if len(str(socket)) > 100:
+        section.problems.append(f"[daemon] socket = {str(socket)!r}: path too long for a socket")
+    group = section.text("socket_group", None)
+    section.finish()
+    return DaemonConfig(state_dir, socket, group or None, station, timezone)
+
+
+def _metrics(section: _Section) -> MetricsConfig:
+    listen = section.text("listen", DEFAULT_METRICS_LISTEN)
+    section.finish()
+    config = MetricsConfig(listen)
+    try:
+        port = config.host_port[1]
+        if not 0 <= port <= 65535:
+            raise ValueError(port)
+    except ValueError:
+        section.problems.append(f"[metrics] listen = {listen!r}: expected HOST:PORT")
+        return MetricsConfig()
+    return config
+
+
+def _printer(section: _Section, index: int) -> PrinterConfig | None:
+    problems_before = len(section.problems)
+    name = section.text("name", f"printer-{index + 1}")
+    if not NAME_PATTERN.fullmatch(name):
+        section.problems.append(
+            f"[{section.where}] name = {name!r}: use lower-case letters, digits, '-' or '_'"
+        )
+    uri = section.text("device", None)
+    device: DeviceUri | None = None
+    if uri is None:
+        section.problems.append(f"[{section.where}] device: missing (e.g. 'usb://0f49:*')")
+    else:
+        try:
+            device = parse_device_uri(uri)
+        except ConfigError as error:
+            section.problems.append(f"[{section.where}] device = {error}")
+    status = section.text("status", None)
+    if status is not None:
+        try:
+            check_status_uri(status)
+        except ConfigError as error:
+            section.problems.append(f"[{section.where}] status = {error}")
+    driver = section.text("driver", "evolis", choices=("evolis", "raw"))
+    ribbon_type = section.text("ribbon_type", "ymcko")
+    ribbon_capacity = section.integer("ribbon_capacity", 450, 1, 100_000)
+    hopper_capacity = section.integer("hopper_capacity", 100, 1, 10_000)
+    section.finish()
+    if device is None or uri is None or len(section.problems) > problems_before:
+        return None
+    return PrinterConfig(
+        name, device, uri, status, driver, ribbon_type.lower(), ribbon_capacity, hopper_capacity
+    )
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    problems: list[str] = []
+    base = path.parent.resolve()
+    known = {"daemon", "metrics", "printer", "queue", "supplies", "logging"}
+    problems.extend(
+        f"[{key}]: unknown section (known: {', '.join(sorted(known))})"
+        for key in sorted(set(raw) - known)
+    )
+    daemon = _daemon(_Section("daemon", raw.get("daemon", {}), problems), base)
+    metrics = _metrics(_Section("metrics", raw.get("metrics", {}), problems))
+    printer_tables = raw.get("printer", [])
+    printers: list[PrinterConfig] = []
+    if not isinstance(printer_tables, list) or not printer_tables:
+        problems.append("[[printer]]: at least one printer is required")
+        printer_tables = []
+    for index, table in enumerate(printer_tables):
+        printer = _printer(_Section(f"printer.{index}", table, problems), index)
+        if printer is not None:
+            printers.append(printer)
+    names = [p.name for p in printers]
+    problems.extend(
+        f"[[printer]] name = {n!r}: used by more than one printer"
+        for n in sorted({n for n in names if names.count(n) > 1})
+    )
+    q = _Section("queue", raw.get("queue", {}), problems)
+    queue = QueueConfig(
+        max_attempts=q.integer("max_attempts", 3, 1, 20),
+        retry_initial_seconds=q.number("retry_initial_seconds", 0.5, 0.01, 60),
+        retry_max_seconds=q.number("retry_max_seconds", 30.0, 0.1, 3600),
+        reconnect_max_seconds=q.number("reconnect_max_seconds", 1.0, 0.05, 3600),
+        poll_seconds=q.number("poll_seconds", 1.0, 0.05, 60),
+        drain_timeout_seconds=q.number("drain_timeout_seconds", 120.0, 0, 3600),
+        spool_retention_days=q.integer("spool_retention_days", 0, 0, 3650),
+    )
+    q.finish()
+    s = _Section("supplies", raw.get("supplies", {}), problems)
+    supplies = SuppliesConfig(
+        hopper_low=s.integer("hopper_low", 20, 0, 10_000),
+        ribbon_low=s.integer("ribbon_low", 50, 0, 100_000),
+        stock_days_low=s.integer("stock_days_low", 30, 0, 3650),
+    )
+    s.finish()
+    lg = _Section("logging", raw.get("logging", {}), problems)
+    logging = LoggingConfig(
+        format=lg.text("format", "auto", choices=("auto", "json", "console")),
+        level=lg.text("level", "info", choices=("debug", "info", "warning", "error")),
+    )
+    lg.finish()
+    if problems:
+        raise ConfigError(
+            f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+        )
+    return Config(path, daemon, metrics, tuple(printers), queue, supplies, logging)
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config: {error}") from None
+    return parse_config(text, path)
+
+
+def describe(config: Config) -> dict[str, Any]:
+    """A JSON-safe summary for `printd check-config` (no secrets are ever in the config)."""
+    out: dict[str, Any] = {"path": str(config.path)}
+    for section in ("daemon", "metrics", "queue", "supplies", "logging"):
+        value = getattr(config, section)
+        out[section] = {f.name: str(getattr(value, f.name)) for f in fields(value)}
+    out["printers"] = [
+        {"name": p.name, "device": p.device_uri, "driver": p.driver, "status": p.status}
+        for p in config.printers
+    ]
+    return out
+
+
+__all__ = ["Config", "ConfigError", "PrintdError", "load_config", "parse_config"]

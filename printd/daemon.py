@@ -1,0 +1,226 @@
+"""The daemon: wiring, lifecycle and signals. The composition root of printd."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from printd import __version__
+from printd.api import build_app, secure_socket
+from printd.config import Config, load_config
+from printd.devices import BuiltPrinter, build_printer
+from printd.errors import ConfigError, PrintdError
+from printd.queue.dispatcher import Dispatcher, PrinterRuntime
+from printd.queue.store import Store
+from printd.service import Service
+from printd.telemetry.logging import configure_logging
+from printd.telemetry.metrics import PrintdCollector, build_registry
+
+
+class StateDirLock:
+    """One daemon per state dir: a second one would print the same queue twice."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "printd.lock"
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+")
+        except OSError as error:
+            raise PrintdError(f"cannot use state dir {self.path.parent}: {error.strerror}") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "?"
+            handle.close()
+            raise PrintdError(
+                f"another printd (pid {pid}) is already running on state dir "
+                f"{self.path.parent}; stop it first, or give this one another state_dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+class Daemon:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.log = structlog.get_logger("printd")
+        self.store = Store(config.daemon.state_dir)
+        self.lock = StateDirLock(config.daemon.state_dir)
+        self.wake = asyncio.Event()
+        self.stop_requested = asyncio.Event()
+        self.printers: dict[str, BuiltPrinter] = {}
+        self.dispatchers: list[Dispatcher] = []
+        self._runners: list[web.AppRunner] = []
+
+    def runtimes(self) -> list[PrinterRuntime]:
+        return [d.runtime for d in self.dispatchers]
+
+    async def run(self) -> int:
+        self.lock.acquire()
+        try:
+            return await self._run()
+        finally:
+            self.lock.release()
+
+    async def _run(self) -> int:
+        cfg = self.config
+        self.store.open()
+        for job_id in self.store.interrupt_orphans():
+            self.log.warning("job_interrupted_at_start", job_id=job_id)
+        try:
+            registry, duration = build_registry(
+                self.store, self.runtimes, cfg.daemon.station,
+                default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
+            )
+            for printer in cfg.printers:
+                built = build_printer(printer, cfg.daemon.state_dir)
+                self.printers[printer.name] = built
+                self.dispatchers.append(
+                    Dispatcher(
+                        printer, built.driver, self.store, cfg.queue, self.wake,
+                        on_duration=duration.labels(cfg.daemon.station).observe,
+                    )
+                )
+            collector = PrintdCollector(self.store, self.runtimes, cfg.daemon.station)
+            service = Service(
+                cfg, self.store, self.runtimes, self.wake,
+                {n: b.hands for n, b in self.printers.items() if b.hands is not None},
+            )
+            await self._serve_api(service, collector)
+            await self._serve_metrics(registry)
+            self._install_signals()
+            tasks = [asyncio.create_task(d.run(), name=d.printer.name) for d in self.dispatchers]
+            self.log.info(
+                "printd_ready",
+                version=__version__,
+                station=cfg.daemon.station,
+                printers=[p.name for p in cfg.printers],
+                socket=str(cfg.daemon.socket),
+                metrics=cfg.metrics.listen,
+            )
+            notifier = self._notifier()
+            watchdog = None
+            if notifier is not None:
+                notifier.ready(f"printing on {len(self.dispatchers)} printer(s)")
+                watchdog = self._start_watchdog(notifier)
+            await self.stop_requested.wait()
+            self.log.info("printd_stopping", drain_timeout=cfg.queue.drain_timeout_seconds)
+            if notifier is not None:
+                notifier.stopping()
+            await asyncio.gather(
+                *(d.stop(cfg.queue.drain_timeout_seconds) for d in self.dispatchers)
+            )
+            for task in tasks:
+                task.cancel()
+            if watchdog is not None:
+                watchdog.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            return 0
+        finally:
+            for runner in self._runners:
+                await runner.cleanup()
+            for built in self.printers.values():
+                built.close()
+            with contextlib.suppress(OSError):
+                cfg.daemon.socket.unlink()
+            self.store.close()
+            self.log.info("printd_stopped")
+
+    def _notifier(self) -> Any:
+        if not os.environ.get("NOTIFY_SOCKET"):
+            return None
+        from printd.sdnotify import SystemdNotifier
+
+        return SystemdNotifier()
+
+    def _start_watchdog(self, notifier: Any) -> asyncio.Task[None] | None:
+        interval = notifier.watchdog_interval()
+        if interval is None:
+            return None
+        from printd.sdnotify import watchdog_loop
+
+        return asyncio.create_task(watchdog_loop(notifier, interval))
+
+    async def _serve_api(self, service: Service, collector: PrintdCollector) -> None:
+        path = self.config.daemon.socket
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()  # a stale socket of a previous run: we hold the state-dir lock
+
+        def forecast() -> dict[str, float | None]:
+            names = [p.name for p in self.config.printers]
+            totals = {(n, p, lb): v for n, p, lb, v in self.store.totals()}
+            return collector._forecasts(totals, names)  # noqa: SLF001
+
+        app = build_app(service, forecast)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        old_umask = os.umask(0o117)  # the socket is born 0660, never briefly world-writable
+        try:
+            await web.UnixSite(runner, str(path)).start()
+        finally:
+            os.umask(old_umask)
+        secure_socket(path, self.config.daemon.socket_group)
+        self._runners.append(runner)
+
+    async def _serve_metrics(self, registry: Any) -> None:
+        async def metrics(_: web.Request) -> web.Response:
+            body = generate_latest(registry)
+            return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        app = web.Application()
+        app.router.add_get("/metrics", metrics)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        host, port = self.config.metrics.host_port
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as error:
+            await runner.cleanup()
+            raise ConfigError(
+                f"[metrics] listen = {self.config.metrics.listen!r}: cannot listen there "
+                f"({error.strerror}); is another program using the port?"
+            ) from None
+        self._runners.append(runner)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop_requested.set)
+        loop.add_signal_handler(signal.SIGINT, self.stop_requested.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the config; settings that are safe to change apply at once."""
+        try:
+            fresh = load_config(self.config.path)
+        except ConfigError as error:
+            self.log.error("reload_refused", error=str(error))
+            return
+        if [p.device_uri for p in fresh.printers] != [p.device_uri for p in self.config.printers]:
+            self.log.warning("reload_printers_need_restart")
+        configure_logging(fresh.logging.format, fresh.logging.level)
+        for dispatcher in self.dispatchers:
+            dispatcher.queue = fresh.queue
+        self.config = fresh
+        self.log.info("config_reloaded", path=str(fresh.path))

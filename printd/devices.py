@@ -1,0 +1,84 @@
+"""Composition of a printer from its config: transport + driver, and for `sim://` devices the
+in-process simulator behind pyusb. Libraries are imported here, per configured device, so a
+station loads only what its printers need."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from printd.config import PrinterConfig
+from printd.drivers.base import CardDriver
+from printd.drivers.transport import Transport
+from printd.drivers.uri import EVOLIS_VID, SerialDevice, SimDevice, TcpDevice, UsbDevice
+
+SIM_PRODUCT_ID = 0x0A00
+
+
+@dataclass
+class BuiltPrinter:
+    driver: CardDriver
+    hands: Any = None  # the simulator, for sim:// printers: the operator's hands
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                close()
+
+
+def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> Transport:
+    device = printer.device
+    if isinstance(device, SimDevice):
+        from printd.drivers.usb_transport import UsbTransport
+        from printd.sim.control import ControlServer
+        from printd.sim.evolis_model import SimPrinter
+        from printd.sim.usb_backend import SimUsbBackend
+
+        sim = SimPrinter(
+            model=device.model,
+            serial=device.serial,
+            hopper=device.hopper,
+            hopper_capacity=device.hopper_capacity,
+            ribbon_type=device.ribbon_type,
+            ribbon_capacity=device.ribbon_capacity,
+            print_seconds=device.print_seconds,
+        )
+        built.hands = sim
+        control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
+        control.start()
+        built.closers.append(control.close)
+        backend = SimUsbBackend([(sim, SIM_PRODUCT_ID)])
+        return UsbTransport(EVOLIS_VID, SIM_PRODUCT_ID, device.serial, backend=backend)
+    if isinstance(device, UsbDevice):
+        from printd.drivers.usb_transport import UsbTransport
+
+        return UsbTransport(device.vid, device.pid, device.serial)
+    if isinstance(device, SerialDevice):
+        from printd.drivers.serial_transport import SerialTransport
+
+        return SerialTransport(device.url, device.baudrate)
+    if isinstance(device, TcpDevice):
+        from printd.drivers.tcp_transport import TcpTransport
+
+        return TcpTransport(device.host, device.port)
+    raise TypeError(f"unhandled device {device!r}")
+
+
+def build_printer(printer: PrinterConfig, state_dir: Path) -> BuiltPrinter:
+    built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
+    transport = _transport(printer, built, state_dir)
+    if printer.driver == "raw":
+        from printd.drivers.profiles import GENERIC_RAW
+        from printd.drivers.raw import RawDriver
+
+        built.driver = RawDriver(transport, GENERIC_RAW)
+    else:
+        from printd.drivers.evolis.driver import EvolisDriver
+        from printd.drivers.profiles import PRIMACY
+
+        built.driver = EvolisDriver(transport, PRIMACY)
+    return built

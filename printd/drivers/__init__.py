@@ -1,0 +1,1 @@
+"""Printer drivers, transports and device URIs."""

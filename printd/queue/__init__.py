@@ -1,0 +1,1 @@
+"""The durable queue: SQLite store, job state machine, consumables ledger, dispatcher."""

@@ -1,0 +1,352 @@
+"""One dispatcher per printer: takes the next job, prints it, books the outcome.
+
+Fault handling (DESIGN §5): transport faults reconnect with exponential backoff and jitter
+(tenacity) and the job keeps its place; `NeedsOperator` pauses this printer and the loop keeps
+polling status until the condition clears, then resumes by itself; a spoiled card is booked and
+retried on a new blank up to `max_attempts`; a bad job fails; an unknown outcome becomes
+`interrupted`, which only an operator resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from printd.config import PrinterConfig, QueueConfig
+from printd.drivers.base import CardDriver, CardRequest, Outcome, PrintResult
+from printd.drivers.status import Condition, Identity, PrinterState, PrinterStatus
+from printd.errors import ConflictError, JobError, NeedsOperator, PrintdError, TransportError
+from printd.queue.jobs import JobState
+from printd.queue.ledger import Entry, Item, Kind
+from printd.queue.store import Job, Store
+
+ACTOR = "printd"
+
+
+@dataclass
+class PrinterRuntime:
+    """What is known of one printer right now; read by /metrics and `printctl status`."""
+
+    name: str
+    state: PrinterState = PrinterState.UNKNOWN
+    conditions: set[Condition] = field(default_factory=set)
+    reason: str = ""
+    up: bool = False
+    identity: Identity | None = None
+    status: PrinterStatus | None = None
+    current_job: str | None = None
+    printer_ribbon_remaining: int | None = None
+    snmp_up: bool | None = None
+    snmp_poll_seconds: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        supplies = self.status.supplies if self.status else None
+        return {
+            "name": self.name,
+            "state": str(self.state),
+            "conditions": sorted(str(c) for c in self.conditions),
+            "reason": self.reason,
+            "up": self.up,
+            "model": self.identity.model if self.identity else None,
+            "serial": self.identity.serial if self.identity else None,
+            "firmware": self.identity.firmware if self.identity else None,
+            "current_job": self.current_job,
+            "printer_hopper": supplies.hopper_level.value if supplies else None,
+            "printer_ribbon_remaining": self.printer_ribbon_remaining,
+            "printer_ribbon_type": supplies.ribbon_type if supplies else None,
+        }
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        printer: PrinterConfig,
+        driver: CardDriver,
+        store: Store,
+        queue: QueueConfig,
+        wake: asyncio.Event,
+        *,
+        on_duration: Callable[[float], None] | None = None,
+    ) -> None:
+        self.printer = printer
+        self.driver = driver
+        self.store = store
+        self.queue = queue
+        self.wake = wake
+        self.runtime = PrinterRuntime(printer.name)
+        self.log = structlog.get_logger("printd.dispatcher").bind(printer=printer.name)
+        self._on_duration = on_duration
+        self._connected = False
+        self._stopping = False
+        self._busy = asyncio.Event()  # set while a card is in the printer
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except PrintdError as error:
+                self.log.warning("dispatcher_step_failed", error=str(error))
+                await self._sleep(self.queue.poll_seconds)
+            except Exception:  # a bug must not stop the printer for good; it is logged
+                self.log.exception("dispatcher_step_crashed")
+                await self._sleep(self.queue.poll_seconds)
+        await asyncio.to_thread(self._close_driver)
+
+    async def stop(self, drain_timeout: float) -> None:
+        """Let the card in the printer finish (bounded), then stop taking jobs."""
+        self._stopping = True
+        self.wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout=drain_timeout)
+
+    def _close_driver(self) -> None:
+        with contextlib.suppress(PrintdError):
+            self.driver.close()
+        self._connected = False
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait for `seconds`, or less when a job arrives or someone asks us to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
+        self.wake.clear()
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def _set_state(self, state: PrinterState, conditions: set[Condition], reason: str) -> None:
+        if state != self.runtime.state or conditions != self.runtime.conditions:
+            text = reason or str(state)
+            self.log.info(
+                "printer_state",
+                state=str(state),
+                conditions=sorted(str(c) for c in conditions),
+                reason=text,
+            )
+            with contextlib.suppress(PrintdError):
+                self.store.printer_event(self.printer.name, f"{state}: {text}")
+        self.runtime.state = state
+        self.runtime.conditions = conditions
+        self.runtime.reason = reason
+
+    async def _connect(self) -> None:
+        def keep_trying(_: Any) -> bool:
+            return self._stopping
+
+        def note_retry(state: Any) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self.runtime.up = False
+            self._set_state(PrinterState.OFFLINE, {Condition.OFFLINE}, f"not reachable: {error}")
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransportError),
+            wait=wait_exponential_jitter(
+                initial=self.queue.retry_initial_seconds, max=self.queue.reconnect_max_seconds
+            ),
+            stop=keep_trying,
+            before_sleep=note_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                self.runtime.identity = await asyncio.to_thread(self.driver.connect)
+        self._connected = True
+        self.runtime.up = True
+        self.log.info("printer_connected", model=self.runtime.identity.model if self.runtime.identity else None)
+
+    # ---- one turn of the loop --------------------------------------------------------------
+
+    async def _step(self) -> None:
+        if not self._connected:
+            await self._connect()
+            if self._stopping:
+                return
+        try:
+            status = await asyncio.to_thread(self.driver.status)
+        except TransportError as error:
+            await self._lost(error)
+            return
+        self.runtime.status = status
+        self.runtime.up = True
+        remaining = status.supplies.ribbon_remaining
+        self.runtime.printer_ribbon_remaining = remaining.value
+        if status.conditions:
+            reason = ", ".join(sorted(c.replace("_", " ") for c in status.conditions))
+            self._set_state(PrinterState.NEEDS_OPERATOR, set(status.conditions), reason)
+            await self._sleep(self.queue.poll_seconds)
+            return
+        job = self.store.next_queued()
+        if job is None:
+            self._set_state(PrinterState.IDLE, set(), "")
+            await self._sleep(self.queue.poll_seconds)
+            return
+        blocked = self._supplies_block(job, status)
+        if blocked is not None:
+            condition, reason = blocked
+            self._set_state(PrinterState.NEEDS_OPERATOR, {condition}, reason)
+            await self._sleep(self.queue.poll_seconds)
+            return
+        await self._print(job)
+
+    def _supplies_block(self, job: Job, status: PrinterStatus) -> tuple[Condition, str] | None:
+        """Refuse to feed a blank that cannot become a card: pause with a reason instead."""
+        name = self.printer.name
+        if self.store.total("hopper", name) <= 0:
+            return Condition.HOPPER_EMPTY, (
+                f"no blanks in the hopper by our count; load them and record it with "
+                f"`printctl blanks load N --printer {name}`"
+            )
+        level = status.supplies.hopper_level
+        if level.value == 0:
+            return Condition.HOPPER_EMPTY, "the printer reports an empty hopper; load blanks"
+        ribbon = self.store.ribbon(name)
+        if ribbon is None:
+            return Condition.RIBBON_MISSING, (
+                f"no ribbon recorded for {name}; install one and record it with "
+                f"`printctl ribbon install --type TYPE --printer {name}`"
+            )
+        if ribbon["remaining"] < job.sides:
+            return Condition.RIBBON_OUT, (
+                f"the ribbon has {ribbon['remaining']} prints left by our count and this card "
+                f"needs {job.sides}; change the ribbon (`printctl ribbon install`)"
+            )
+        return None
+
+    async def _lost(self, error: PrintdError) -> None:
+        self.log.warning("printer_lost", error=str(error))
+        await asyncio.to_thread(self._close_driver)
+        self.runtime.up = False
+        self._set_state(PrinterState.OFFLINE, {Condition.OFFLINE}, f"connection lost: {error}")
+        self.store.record_retry(self.printer.name, "transport")
+
+    def _load_images(self, job: Job) -> CardRequest:
+        from PIL import Image  # imported when the first card prints, not at start-up
+
+        front_path, back_path = self.store.image_paths(job.id)
+        try:
+            front = Image.open(io.BytesIO(front_path.read_bytes()))
+            front.load()
+            back = None
+            if back_path is not None:
+                back = Image.open(io.BytesIO(back_path.read_bytes()))
+                back.load()
+        except FileNotFoundError:
+            raise JobError(f"the images of job {job.id} are missing from the spool") from None
+        except (OSError, Image.DecompressionBombError) as error:
+            raise JobError(f"job {job.id}: the image cannot be decoded: {error}") from None
+        ribbon = self.store.ribbon(self.printer.name)
+        ribbon_type = ribbon["type"] if ribbon else self.printer.ribbon_type
+        return CardRequest(job.id, front.convert("RGB"), back and back.convert("RGB"), ribbon_type)
+
+    async def _print(self, job: Job) -> None:
+        name = self.printer.name
+        try:
+            job = self.store.transition(
+                job.id, JobState.PRINTING, actor=ACTOR, printer=name, expect=JobState.QUEUED,
+                reason=f"printing on {name}",
+            )
+        except ConflictError:
+            return  # another printer of the pool took it first
+        log = self.log.bind(job_id=job.id)
+        self._idle.clear()
+        self.runtime.current_job = job.id
+        self._set_state(PrinterState.PRINTING, set(), f"printing job {job.id}")
+        log.info("job_printing", attempt=job.attempts + 1)
+        started = time.monotonic()
+        try:
+            try:
+                request = self._load_images(job)
+                result = await asyncio.to_thread(self.driver.print_card, request)
+            except JobError as error:
+                self.store.transition(job.id, JobState.FAILED, actor=ACTOR, reason=str(error))
+                log.warning("job_failed", reason=str(error))
+                return
+            except NeedsOperator as error:
+                # Refused before a blank moved: the job keeps its place at the head.
+                self.store.transition(job.id, JobState.QUEUED, actor=ACTOR, reason=str(error))
+                self.store.record_retry(name, error.condition)
+                self._set_state(
+                    PrinterState.NEEDS_OPERATOR, {Condition(error.condition)}, str(error)
+                )
+                log.info("job_requeued", reason=str(error))
+                return
+            except TransportError as error:
+                self.store.transition(
+                    job.id, JobState.QUEUED, actor=ACTOR,
+                    reason=f"printer unreachable before the blank was fed: {error}",
+                )
+                log.info("job_requeued", reason=str(error))
+                await self._lost(error)
+                return
+            except Exception as error:  # a bug after the blank may have moved: never guess
+                log.exception("job_outcome_unknown")
+                result = PrintResult(Outcome.UNKNOWN, reason=f"internal error: {error}")
+            self._book(job, result, log)
+        finally:
+            self.runtime.current_job = None
+            self._idle.set()
+            if self._on_duration is not None:
+                self._on_duration(time.monotonic() - started)
+
+    def _book(self, job: Job, result: PrintResult, log: Any) -> None:
+        name = self.printer.name
+        ribbon = self.store.ribbon(name)
+        ribbon_entries = []
+        if result.ribbon_prints and ribbon is not None:
+            ribbon_entries.append(
+                Entry(Item.RIBBON_PRINTS, Kind.USED, result.ribbon_prints, name,
+                      job_id=job.id, ribbon_id=ribbon["id"])
+            )
+        if result.outcome is Outcome.PRINTED:
+            self.store.transition(
+                job.id, JobState.PRINTED, actor=ACTOR, reason="card left the printer",
+                entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, name, job_id=job.id),
+                         *ribbon_entries],
+            )
+            log.info("job_printed")
+        elif result.outcome is Outcome.SPOILED:
+            reason = result.reason or "rejected"
+            attempts = job.attempts + 1
+            final = attempts >= self.queue.max_attempts
+            next_state = JobState.FAILED if final else JobState.QUEUED
+            self.store.transitions(
+                job.id,
+                [
+                    (JobState.SPOILED, f"card spoiled: {reason}"),
+                    (next_state, f"gave up after {attempts} spoiled cards" if final
+                     else f"retrying on a new blank (attempt {attempts + 1})"),
+                ],
+                actor=ACTOR,
+                entries=[Entry(Item.BLANKS, Kind.SPOILED, 1, name, reason, job.id),
+                         *ribbon_entries],
+                count_attempt=True,
+            )
+            self.store.record_retry(name, reason)
+            log.warning("job_spoiled", reason=reason, attempts=attempts, final=final)
+            if result.condition is not None:
+                self._set_state(
+                    PrinterState.NEEDS_OPERATOR, {result.condition}, f"after a spoiled card: {reason}"
+                )
+        else:
+            self.store.transition(
+                job.id, JobState.INTERRUPTED, actor=ACTOR,
+                reason=(result.reason or "outcome unknown")
+                + "; check the output and reject trays, then `printctl reconcile`",
+            )
+            log.error("job_interrupted", reason=result.reason)
+            self._connected = False
+            with contextlib.suppress(PrintdError):
+                self.driver.close()

@@ -1,0 +1,93 @@
+"""Versioned schema migrations. Migration N turns a version N−1 file into version N; each is
+tested by upgrading a file made by the previous version. Never edit a released migration."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+APPLICATION_ID = 0x50524E44  # "PRND": tells our file from another program's SQLite file
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would commit on its own; each migration must stay in one transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            document TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            batch TEXT,
+            sides INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            printer TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reprint_of TEXT,
+            submitted_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            last_reason TEXT
+        );
+        CREATE INDEX jobs_by_state ON jobs (state, priority DESC, seq);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            kind TEXT NOT NULL,
+            job_id TEXT,
+            printer TEXT,
+            from_state TEXT,
+            to_state TEXT,
+            actor TEXT NOT NULL,
+            reason TEXT,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX events_by_job ON events (job_id);
+        CREATE TABLE ledger (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            item TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            printer TEXT NOT NULL DEFAULT '',
+            quantity INTEGER NOT NULL CHECK (quantity >= 0),
+            reason TEXT NOT NULL DEFAULT '',
+            job_id TEXT,
+            ribbon_id INTEGER,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX ledger_by_time ON ledger (at);
+        CREATE TABLE ribbons (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            printer TEXT NOT NULL,
+            type TEXT NOT NULL,
+            capacity INTEGER NOT NULL,
+            used INTEGER NOT NULL DEFAULT 0,
+            installed_at REAL NOT NULL,
+            removed_at REAL
+        );
+
+        CREATE TABLE totals (
+            name TEXT NOT NULL,
+            printer TEXT NOT NULL DEFAULT '',
+            label TEXT NOT NULL DEFAULT '',
+            value INTEGER NOT NULL,
+            PRIMARY KEY (name, printer, label)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+def _v2(db: sqlite3.Connection) -> None:
+    # The ribbon type a job asks for (None: whatever the printer has).
+    db.execute("ALTER TABLE jobs ADD COLUMN ribbon_type TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]

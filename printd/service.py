@@ -1,0 +1,322 @@
+"""The operations behind the API: what an operator can ask of printd, in one place.
+
+The HTTP layer (api.py) only translates; every rule lives here or in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from printd.config import Config
+from printd.drivers.uri import RIBBON_TYPES
+from printd.errors import ConflictError, JobError, NotFoundError
+from printd.jobfile import parse_job
+from printd.queue.dispatcher import PrinterRuntime
+from printd.queue.jobs import FINAL_STATES, JobState
+from printd.queue.ledger import Entry, Item, Kind
+from printd.queue.store import JobSpec, Store
+
+
+class OperatorHands(Protocol):
+    """For a simulated printer, the physical act an operator command stands for."""
+
+    def load_blanks(self, count: int) -> None: ...
+
+    def unload_blanks(self, count: int) -> None: ...
+
+    def install_ribbon(self, ribbon_type: str, capacity: int) -> None: ...
+
+
+@dataclass
+class Service:
+    config: Config
+    store: Store
+    runtimes: Callable[[], Sequence[PrinterRuntime]]
+    wake: asyncio.Event
+    hands: Mapping[str, OperatorHands]
+
+    def __post_init__(self) -> None:
+        self.log = structlog.get_logger("printd.service")
+
+    # ---- jobs ------------------------------------------------------------------------------
+
+    def submit(self, body: Any, actor: str) -> tuple[dict[str, Any], bool]:
+        parsed = parse_job(body)
+        job, created = self.store.submit(parsed.spec, parsed.images, actor=actor)
+        if created:
+            self.log.info("job_submitted", job_id=job.id, sides=job.sides, actor=actor)
+            self.wake.set()
+        return job.public(), created
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        out = self.store.get(job_id).public()
+        out["events"] = self.store.events(job_id)
+        return out
+
+    def jobs(self, state: str | None) -> list[dict[str, Any]]:
+        try:
+            wanted = JobState(state) if state else None
+        except ValueError:
+            known = ", ".join(s.value for s in JobState)
+            raise JobError(f"state: unknown job state {state!r} (known: {known})") from None
+        return [j.public() for j in self.store.jobs(wanted)]
+
+    def _move(self, job_id: str, target: JobState, actor: str, reason: str) -> dict[str, Any]:
+        job = self.store.transition(job_id, target, actor=actor, reason=reason)
+        self.log.info("job_" + str(target), job_id=job_id, actor=actor)
+        self.wake.set()
+        return job.public()
+
+    def cancel(self, job_id: str, actor: str) -> dict[str, Any]:
+        job = self.store.get(job_id)
+        if job.state is JobState.PRINTING:
+            raise ConflictError(
+                f"job {job_id} is in the printer now; let the card finish, then reprint or "
+                "reconcile as needed"
+            )
+        return self._move(job_id, JobState.CANCELLED, actor, "cancelled by operator")
+
+    def hold(self, job_id: str, actor: str) -> dict[str, Any]:
+        return self._move(job_id, JobState.HELD, actor, "held by operator")
+
+    def release(self, job_id: str, actor: str) -> dict[str, Any]:
+        return self._move(job_id, JobState.QUEUED, actor, "released by operator")
+
+    def reprint(self, job_id: str, reason: str, actor: str) -> dict[str, Any]:
+        if not reason.strip():
+            raise JobError("reason: say why the card is printed again (it goes in the audit)")
+        original = self.store.get(job_id)
+        if original.state is not JobState.PRINTED:
+            raise ConflictError(f"job {job_id} is {original.state}; only a printed card is reprinted")
+        front, back = self.store.image_paths(job_id)
+        if not front.exists():
+            raise ConflictError(
+                f"the images of job {job_id} were removed when it finished; submit it again"
+            )
+        images = [front.read_bytes()] + ([back.read_bytes()] if back else [])
+        count = sum(1 for j in self.store.jobs() if j.reprint_of == job_id)
+        spec = JobSpec(
+            id=f"{job_id}.r{count + 1}",
+            document=original.document,
+            holder=self.store.holder(job_id),
+            sides=original.sides,
+            priority=original.priority,
+            batch=original.batch,
+        )
+        job, _ = self.store.submit(
+            spec, images, actor=actor, reprint_of=job_id, reason=f"reprint of {job_id}: {reason}"
+        )
+        self.wake.set()
+        return job.public()
+
+    def reconcile(self, job_id: str, outcome: str, actor: str) -> dict[str, Any]:
+        job = self.store.get(job_id)
+        if job.state is not JobState.INTERRUPTED:
+            raise ConflictError(f"job {job_id} is {job.state}; only an interrupted job is reconciled")
+        printer = job.printer or ""
+        ribbon = self.store.ribbon(printer)
+        entries = []
+        if ribbon is not None:
+            entries.append(Entry(Item.RIBBON_PRINTS, Kind.USED, job.sides, printer,
+                                 job_id=job_id, ribbon_id=ribbon["id"]))
+        if outcome == "printed":
+            entries.insert(0, Entry(Item.BLANKS, Kind.PRINTED, 1, printer, job_id=job_id))
+            moved = self.store.transition(
+                job_id, JobState.PRINTED, actor=actor, entries=entries,
+                reason="reconciled: operator found the card printed",
+            )
+        elif outcome == "spoiled":
+            entries.insert(0, Entry(Item.BLANKS, Kind.SPOILED, 1, printer, "interrupted", job_id))
+            moved = self.store.transitions(
+                job_id,
+                [(JobState.SPOILED, "reconciled: operator found the card spoiled"),
+                 (JobState.QUEUED, "printing again on a new blank")],
+                actor=actor, printer=printer, entries=entries, count_attempt=True,
+            )
+        else:
+            raise JobError("outcome: must be 'printed' or 'spoiled'")
+        self.wake.set()
+        return moved.public()
+
+    # ---- supplies --------------------------------------------------------------------------
+
+    def _printer(self, name: str | None) -> str:
+        if name is None:
+            if len(self.config.printers) == 1:
+                return self.config.printers[0].name
+            names = ", ".join(p.name for p in self.config.printers)
+            raise JobError(f"printer: more than one printer here; name one with --printer ({names})")
+        if self.config.printer(name) is None:
+            names = ", ".join(p.name for p in self.config.printers)
+            raise NotFoundError(f"no printer {name!r} (printers: {names})")
+        return name
+
+    @staticmethod
+    def _count(value: Any, what: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100_000:
+            raise JobError(f"{what}: a whole number from 1 to 100000")
+        return value
+
+    def stock_receive(self, blanks: Any, ribbons: Any, actor: str) -> dict[str, Any]:
+        entries = []
+        if blanks is not None:
+            entries.append(Entry(Item.BLANKS, Kind.RECEIVED, self._count(blanks, "blanks")))
+        if ribbons is not None:
+            entries.append(Entry(Item.RIBBONS, Kind.RECEIVED, self._count(ribbons, "ribbons")))
+        if not entries:
+            raise JobError("say what arrived: --blanks N and/or --ribbons N")
+        self.store.book(entries, actor=actor)
+        return self.supplies()
+
+    def blanks_load(self, count: Any, printer: str | None, actor: str) -> dict[str, Any]:
+        name = self._printer(printer)
+        n = self._count(count, "count")
+        stock = self.store.total("stock_blanks")
+        if n > stock:
+            raise ConflictError(
+                f"office stock has {stock} blanks, fewer than {n}; record deliveries with "
+                "`printctl stock receive --blanks N`"
+            )
+        capacity = self.config.printer(name).hopper_capacity  # type: ignore[union-attr]
+        hopper = self.store.total("hopper", name)
+        if hopper + n > capacity:
+            raise ConflictError(
+                f"the hopper of {name} holds {capacity}; it has {hopper}, so at most "
+                f"{capacity - hopper} more fit"
+            )
+        self.store.book([Entry(Item.BLANKS, Kind.LOADED, n, name)], actor=actor)
+        if name in self.hands:
+            self.hands[name].load_blanks(n)
+        self.wake.set()
+        return self.supplies()
+
+    def blanks_unload(self, count: Any, printer: str | None, actor: str) -> dict[str, Any]:
+        name = self._printer(printer)
+        n = self._count(count, "count")
+        hopper = self.store.total("hopper", name)
+        if n > hopper:
+            raise ConflictError(f"the hopper of {name} holds {hopper} blanks by our count, not {n}")
+        self.store.book([Entry(Item.BLANKS, Kind.UNLOADED, n, name)], actor=actor)
+        if name in self.hands:
+            self.hands[name].unload_blanks(n)
+        return self.supplies()
+
+    def ribbon_install(
+        self, ribbon_type: Any, capacity: Any, printer: str | None, actor: str
+    ) -> dict[str, Any]:
+        name = self._printer(printer)
+        if not isinstance(ribbon_type, str) or ribbon_type.lower() not in RIBBON_TYPES:
+            raise JobError(f"type: a ribbon code, one of {', '.join(sorted(RIBBON_TYPES))}")
+        cfg = self.config.printer(name)
+        prints = self._count(capacity, "capacity") if capacity is not None else (
+            cfg.ribbon_capacity if cfg else 450
+        )
+        self.store.install_ribbon(name, ribbon_type.lower(), prints, actor=actor)
+        if name in self.hands:
+            self.hands[name].install_ribbon(ribbon_type.lower(), prints)
+        self.wake.set()
+        return self.supplies()
+
+    def supplies(self) -> dict[str, Any]:
+        printers = {}
+        for p in self.config.printers:
+            printers[p.name] = {
+                "hopper": self.store.total("hopper", p.name),
+                "hopper_capacity": p.hopper_capacity,
+                "ribbon": self.store.ribbon(p.name),
+            }
+        return {
+            "stock_blanks": self.store.total("stock_blanks"),
+            "stock_ribbons": self.store.total("stock_ribbons"),
+            "printers": printers,
+        }
+
+    # ---- overview --------------------------------------------------------------------------
+
+    def status(self, forecast: Mapping[str, float | None]) -> dict[str, Any]:
+        tz = ZoneInfo(self.config.daemon.timezone)
+        today = self.report(datetime.now(tz).date().isoformat())
+        supplies = self.supplies()
+        printers = []
+        for rt in self.runtimes():
+            entry = rt.public()
+            entry.update(supplies["printers"].get(rt.name, {}))
+            printers.append(entry)
+        queue = {s.value: self.store.total("jobs_state", "", s) for s in JobState}
+        return {
+            "station": self.config.daemon.station,
+            "printers": printers,
+            "queue": queue,
+            "today": {"printed": today["printed"], "spoiled": today["spoiled_total"]},
+            "stock": {
+                "blanks": supplies["stock_blanks"],
+                "ribbons": supplies["stock_ribbons"],
+                "days_remaining": dict(forecast),
+            },
+        }
+
+    def report(self, day: str | None) -> dict[str, Any]:
+        """The daily reconciliation an office signs: it balances to the card."""
+        tz = ZoneInfo(self.config.daemon.timezone)
+        try:
+            when = date.fromisoformat(day) if day else datetime.now(tz).date()
+        except ValueError:
+            raise JobError(f"day: {day!r} is not a date like 2026-11-27") from None
+        start = datetime(when.year, when.month, when.day, tzinfo=tz)
+        end = start + timedelta(days=1)
+        opening = {"stock": 0, "hoppers": 0}
+        moves = {"received": 0, "loaded": 0, "unloaded": 0, "printed": 0}
+        spoiled: dict[str, int] = {}
+        for at, item, kind, _printer, qty, reason in self.store.ledger_rows(None, end.timestamp()):
+            if item != "blanks":
+                continue
+            before = at < start.timestamp()
+            if before:
+                stock_delta = {"received": qty, "loaded": -qty, "unloaded": qty}.get(kind, 0)
+                hopper_delta = {"loaded": qty, "unloaded": -qty, "printed": -qty,
+                                "spoiled": -qty}.get(kind, 0)
+                opening["stock"] += stock_delta
+                opening["hoppers"] += hopper_delta
+            elif kind == "spoiled":
+                spoiled[reason or "unspecified"] = spoiled.get(reason or "unspecified", 0) + qty
+            else:
+                moves[kind] = moves.get(kind, 0) + qty
+        spoiled_total = sum(spoiled.values())
+        closing_stock = opening["stock"] + moves["received"] - moves["loaded"] + moves["unloaded"]
+        closing_hoppers = (
+            opening["hoppers"] + moves["loaded"] - moves["unloaded"] - moves["printed"]
+            - spoiled_total
+        )
+        opening_total = opening["stock"] + opening["hoppers"]
+        closing_total = closing_stock + closing_hoppers
+        return {
+            "day": when.isoformat(),
+            "timezone": self.config.daemon.timezone,
+            "opening": {**opening, "total": opening_total},
+            "received": moves["received"],
+            "loaded": moves["loaded"],
+            "unloaded": moves["unloaded"],
+            "printed": moves["printed"],
+            "spoiled": spoiled,
+            "spoiled_total": spoiled_total,
+            "closing": {"stock": closing_stock, "hoppers": closing_hoppers,
+                        "total": closing_total},
+            # opening + received − printed − spoiled − closing: zero when every blank is
+            # accounted for.
+            "balance": opening_total + moves["received"] - moves["printed"] - spoiled_total
+            - closing_total,
+        }
+
+    def audit_verify(self) -> dict[str, Any]:
+        broken = self.store.verify_chain()
+        return {"ok": broken is None, "first_broken_event": broken}
+
+    def waiting_jobs(self) -> int:
+        return sum(self.store.total("jobs_state", "", s) for s in JobState if s not in FINAL_STATES)

@@ -1,0 +1,192 @@
+"""The metric set of DESIGN §6 as a collector over the store's running totals and the live
+printer state. Counters come from the ledger, so a restart never resets them. The registry is
+passed in; every series carries the station's name so many stations can share one Prometheus.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from printd import __version__
+from printd.drivers.status import Condition, PrinterState
+from printd.queue.dispatcher import PrinterRuntime
+from printd.queue.jobs import JobState
+from printd.queue.store import Store
+from printd.telemetry.forecast import DAY, WINDOW_DAYS, days_remaining
+
+FORECAST_CACHE_SECONDS = 60.0
+
+
+class PrintdCollector(Collector):
+    def __init__(
+        self,
+        store: Store,
+        runtimes: Callable[[], Sequence[PrinterRuntime]],
+        station: str,
+        *,
+        default_ribbon_capacity: int = 450,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.runtimes = runtimes
+        self.station = station
+        self.default_ribbon_capacity = default_ribbon_capacity
+        self.clock = clock
+        self._forecast: tuple[float, dict[str, float | None]] | None = None
+
+    def _gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
+        return GaugeMetricFamily(f"printd_{name}", doc, labels=["station", *labels])
+
+    def _counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> CounterMetricFamily:
+        return CounterMetricFamily(f"printd_{name}", doc, labels=["station", *labels])
+
+    def collect(self) -> Iterable[Metric]:
+        st = self.station
+        totals: dict[tuple[str, str, str], int] = {
+            (n, p, lb): v for n, p, lb, v in self.store.totals()
+        }
+        runtimes = list(self.runtimes())
+        names = [r.name for r in runtimes]
+
+        def total(name: str, printer: str = "", label: str = "") -> int:
+            return totals.get((name, printer, label), 0)
+
+        build = self._gauge("build_info", "printd version running here.", ["version"])
+        build.add_metric([st, __version__], 1)
+        yield build
+
+        up = self._gauge("printer_up", "1 when printd can talk to the printer.", ["printer"])
+        state = self._gauge("printer_state", "1 for the printer's current state.",
+                            ["printer", "state"])
+        condition = self._gauge("printer_condition", "1 while a condition needs a person.",
+                                ["printer", "condition"])
+        snmp_up = self._gauge("snmp_up", "1 when the printer's SNMP agent answered.", ["printer"])
+        snmp_poll = self._gauge("snmp_poll_duration_seconds", "Duration of the last SNMP poll.",
+                                ["printer"])
+        for rt in runtimes:
+            up.add_metric([st, rt.name], 1 if rt.up else 0)
+            for s in PrinterState:
+                state.add_metric([st, rt.name, s], 1 if rt.state == s else 0)
+            for c in Condition:
+                condition.add_metric([st, rt.name, c], 1 if c in rt.conditions else 0)
+            if rt.snmp_up is not None:
+                snmp_up.add_metric([st, rt.name], 1 if rt.snmp_up else 0)
+            if rt.snmp_poll_seconds is not None:
+                snmp_poll.add_metric([st, rt.name], rt.snmp_poll_seconds)
+        yield from (up, state, condition, snmp_up, snmp_poll)
+
+        hopper = self._gauge("hopper_blanks", "Blanks in the hopper by the ledger.", ["printer"])
+        loaded = self._counter("blanks_loaded", "Blanks loaded into the hopper.", ["printer"])
+        printed = self._counter("cards_printed", "Good cards out of the printer.", ["printer"])
+        used = self._counter("ribbon_prints_used", "Ribbon prints consumed.", ["printer"])
+        remaining = self._gauge("ribbon_prints_remaining", "Prints left on the installed ribbon.",
+                                ["printer"])
+        capacity = self._gauge("ribbon_capacity_prints", "Rated prints of the installed ribbon.",
+                               ["printer"])
+        drift = self._gauge("ribbon_count_drift_prints",
+                            "Our count of ribbon prints left minus the printer's.", ["printer"])
+        for name in names:
+            hopper.add_metric([st, name], total("hopper", name))
+            loaded.add_metric([st, name], total("blanks_loaded", name))
+            printed.add_metric([st, name], total("cards_printed", name))
+            used.add_metric([st, name], total("ribbon_prints_used", name))
+            ribbon = self.store.ribbon(name)
+            if ribbon is not None:
+                remaining.add_metric([st, name], ribbon["remaining"])
+                capacity.add_metric([st, name], ribbon["capacity"])
+        for rt in runtimes:
+            ribbon = self.store.ribbon(rt.name)
+            if ribbon is not None and rt.printer_ribbon_remaining is not None:
+                if rt.printer_ribbon_remaining >= 0:
+                    drift.add_metric([st, rt.name],
+                                     ribbon["remaining"] - rt.printer_ribbon_remaining)
+        yield from (hopper, loaded, printed, used, remaining, capacity, drift)
+
+        spoiled = self._counter("cards_spoiled", "Blanks consumed without a good card.",
+                                ["printer", "reason"])
+        retries = self._counter("job_retries", "Retries, pauses and requeues by reason.",
+                                ["printer", "reason"])
+        queue = self._gauge("queue_jobs", "Jobs by state.", ["state"])
+        completed = self._counter("jobs_completed", "Jobs that reached a final state.",
+                                  ["outcome"])
+        for (name, printer, label), value in totals.items():
+            if name == "cards_spoiled":
+                spoiled.add_metric([st, printer, label], value)
+            elif name == "job_retries":
+                retries.add_metric([st, printer, label], value)
+        for s in JobState:
+            queue.add_metric([st, s], total("jobs_state", "", s))
+        for outcome in (JobState.PRINTED, JobState.FAILED, JobState.CANCELLED):
+            completed.add_metric([st, outcome], total("jobs_completed", "", outcome))
+        submitted = self._counter("jobs_submitted", "Jobs accepted into the queue.")
+        submitted.add_metric([st], total("jobs_submitted"))
+        oldest = self._gauge("queue_oldest_job_age_seconds",
+                             "Age of the oldest job waiting or printing (0 when none).")
+        oldest_at = self.store.oldest_waiting_at()
+        oldest.add_metric([st], max(0.0, self.clock() - oldest_at) if oldest_at else 0.0)
+        yield from (spoiled, retries, queue, completed, submitted, oldest)
+
+        stock_blanks = self._gauge("stock_blanks", "Blanks in the office store room.")
+        stock_blanks.add_metric([st], total("stock_blanks"))
+        stock_ribbons = self._gauge("stock_ribbons", "Ribbons in the office store room.")
+        stock_ribbons.add_metric([st], total("stock_ribbons"))
+        days = self._gauge("stock_days_remaining",
+                           "Days until stock runs out at the last 7 days' pace.", ["item"])
+        for item, value in self._forecasts(totals, names).items():
+            if value is not None:
+                days.add_metric([st, item], value)
+        yield from (stock_blanks, stock_ribbons, days)
+
+    def _forecasts(
+        self, totals: dict[tuple[str, str, str], int], names: Sequence[str]
+    ) -> dict[str, float | None]:
+        now = self.clock()
+        if self._forecast and now - self._forecast[0] < FORECAST_CACHE_SECONDS:
+            return self._forecast[1]
+        since = now - WINDOW_DAYS * DAY
+        blanks_used = ribbon_used = 0
+        for _at, item, kind, _printer, quantity, _reason in self.store.ledger_rows(since, None):
+            if item == "blanks" and kind in ("printed", "spoiled"):
+                blanks_used += quantity
+            elif item == "ribbon_prints":
+                ribbon_used += quantity
+        first = self.store.db.execute("SELECT min(at) FROM ledger").fetchone()[0]
+        blanks_on_hand = totals.get(("stock_blanks", "", ""), 0) + sum(
+            totals.get(("hopper", n, ""), 0) for n in names
+        )
+        ribbon_on_hand = totals.get(("stock_ribbons", "", ""), 0) * self.default_ribbon_capacity
+        for name in names:
+            ribbon = self.store.ribbon(name)
+            ribbon_on_hand += ribbon["remaining"] if ribbon else 0
+        result = {
+            "blanks": days_remaining(blanks_on_hand, blanks_used, first, now),
+            "ribbon_prints": days_remaining(ribbon_on_hand, ribbon_used, first, now),
+        }
+        self._forecast = (now, result)
+        return result
+
+
+def build_registry(
+    store: Store,
+    runtimes: Callable[[], Sequence[PrinterRuntime]],
+    station: str,
+    *,
+    default_ribbon_capacity: int = 450,
+) -> tuple[CollectorRegistry, Histogram]:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(
+        PrintdCollector(store, runtimes, station, default_ribbon_capacity=default_ribbon_capacity)
+    )
+    duration = Histogram(
+        "printd_job_duration_seconds",
+        "Time from taking a job to its outcome, per attempt.",
+        ["station"],
+        buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300),
+        registry=registry,
+    )
+    return registry, duration

@@ -1,0 +1,173 @@
+"""Shared fixtures: a real printd daemon process on a temporary state dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+EXAMPLES = REPO / "examples"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(
+    folder: Path,
+    *,
+    device: str = "sim://primacy?print_seconds=0.05",
+    printers: int = 1,
+    extra: str = "",
+) -> Path:
+    port = free_port()
+    printer_tables = "\n".join(
+        f'[[printer]]\nname = "counter-{i + 1}"\ndevice = "{device}"\n' for i in range(printers)
+    )
+    text = f"""
+[daemon]
+station = "test"
+state_dir = "state"
+socket = "state/printd.sock"
+
+[metrics]
+listen = "127.0.0.1:{port}"
+
+{printer_tables}
+
+[queue]
+max_attempts = 3
+retry_initial_seconds = 0.05
+poll_seconds = 0.1
+drain_timeout_seconds = 10
+
+[logging]
+format = "json"
+level = "info"
+{extra}
+"""
+    path = folder / "printd.toml"
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class DaemonProcess:
+    config: Path
+    state_dir: Path
+    socket: Path
+    metrics_port: int
+    proc: subprocess.Popen[str] | None = None
+    log_path: Path = field(default_factory=Path)
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.log_path = self.config.parent / f"daemon-{time.monotonic_ns()}.log"
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            [str(BIN / "printd"), "run", "--config", str(self.config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"printd exited early:\n{self.log()}")
+            if self.socket.exists():
+                result = self.ctl("--json", "status", check=False)
+                if result.returncode == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError(f"printd did not become ready:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def log_events(self) -> list[dict[str, Any]]:
+        events = []
+        for line in self.log().splitlines():
+            if line.startswith("{"):
+                events.append(json.loads(line))
+        return events
+
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(BIN / "printctl"), "--socket", str(self.socket), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"printctl {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def ctl_json(self, *args: str) -> Any:
+        return json.loads(self.ctl("--json", *args).stdout)
+
+    def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+
+    def wait_for(self, predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}\n{self.log()[-4000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return int(self.proc.returncode)
+
+    def stock_up(self, blanks: int = 100, printer: str | None = None) -> None:
+        extra = ["--printer", printer] if printer else []
+        self.ctl("stock", "receive", "--blanks", str(blanks), "--ribbons", "2")
+        self.ctl("blanks", "load", str(blanks), *extra)
+        self.ctl("ribbon", "install", "--type", "ymcko", *extra)
+
+
+@pytest.fixture
+def make_daemon(tmp_path: Path) -> Iterator[Any]:
+    started: list[DaemonProcess] = []
+
+    def factory(**kwargs: Any) -> DaemonProcess:
+        config = write_config(tmp_path, **kwargs)
+        text = config.read_text()
+        port = int(text.split('listen = "127.0.0.1:')[1].split('"')[0])
+        daemon = DaemonProcess(config, tmp_path / "state", tmp_path / "state" / "printd.sock", port)
+        started.append(daemon)
+        return daemon
+
+    yield factory
+    for daemon in started:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.stop(signal.SIGKILL)

@@ -8,6 +8,7 @@ and running totals commit together or not at all.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -121,7 +122,9 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _describe_os_error(error: BaseException, path: Path) -> str:
-    if isinstance(error, OSError) and error.errno == 28:  # ENOSPC
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"the disk holding {path} is full: free space and retry"
+    if isinstance(error, sqlite3.Error) and "full" in str(error).lower():
         return f"the disk holding {path} is full: free space and retry"
     if isinstance(error, PermissionError) or "readonly" in str(error).lower():
         return f"{path} is not writable by this user: fix its permissions or pick another state_dir"

@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config/printd.sim.toml
 # Debian packages the tests use: net-snmp tools, socat, libusb, promtool + prometheus,
-# systemd-analyze. Installed only when missing, and only as root.
-APT_PACKAGES := snmp socat libusb-1.0-0 prometheus systemd
-APT_TOOLS := snmpwalk socat promtool prometheus systemd-analyze
+# amtool, systemd-analyze, shellcheck. Installed only when missing, and only as root.
+APT_PACKAGES := snmp socat libusb-1.0-0 prometheus prometheus-alertmanager systemd shellcheck
+APT_TOOLS := snmpwalk snmpbulkwalk socat promtool prometheus amtool systemd-analyze shellcheck
 
 .PHONY: run test lint typecheck unit bench soak hil install uninstall examples clean system-deps
 
@@ -58,10 +58,10 @@ hil: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider hil $(if $(PRINTER),--printer "$(PRINTER)") $(if $(STATUS),--status "$(STATUS)") $(if $(ALLOW_CONSUME),--allow-consume $(ALLOW_CONSUME))
 
 install:
-	bash scripts/install.sh
+	DESTDIR="$(DESTDIR)" bash scripts/install.sh
 
 uninstall:
-	bash scripts/uninstall.sh
+	DESTDIR="$(DESTDIR)" bash scripts/uninstall.sh
 
 examples: $(STAMP)
 	$(BIN)/python scripts/make_examples.py

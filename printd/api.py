@@ -83,7 +83,9 @@ def _object(body: Any) -> dict[str, Any]:
     return body
 
 
-def build_app(service: Service, status_forecast: Callable[[], dict[str, float | None]]) -> web.Application:
+def build_app(
+    service: Service, status_forecast: Callable[[], dict[str, float | None]]
+) -> web.Application:
     routes = web.RouteTableDef()
 
     @routes.get("/v1/status")
@@ -172,4 +174,4 @@ def secure_socket(path: Path, group: str | None) -> None:
                 f"[daemon] socket_group = {group!r}: no such group on this machine"
             ) from None
         os.chown(path, -1, gid)
-    os.chmod(path, 0o660)
+    path.chmod(0o660)

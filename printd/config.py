@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from printd.drivers.uri import DeviceUri, check_status_uri, parse_device_uri
 from printd.errors import ConfigError, PrintdError
 
-# Prometheus keeps a list of default ports for exporters; see README "Metrics port".
-DEFAULT_METRICS_PORT = 9989
+# Outside Prometheus's exporter port list (9100-9999 is full); see docs/operations.md.
+DEFAULT_METRICS_PORT = 10631
 DEFAULT_METRICS_LISTEN = f"127.0.0.1:{DEFAULT_METRICS_PORT}"
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
@@ -180,10 +180,10 @@ def _metrics(section: _Section) -> MetricsConfig:
     section.finish()
     config = MetricsConfig(listen)
     try:
-        port = config.host_port[1]
-        if not 0 <= port <= 65535:
-            raise ValueError(port)
+        port: int | None = config.host_port[1]
     except ValueError:
+        port = None
+    if port is None or not 0 <= port <= 65535:
         section.problems.append(f"[metrics] listen = {listen!r}: expected HOST:PORT")
         return MetricsConfig()
     return config

@@ -38,7 +38,9 @@ class StateDirLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = self.path.open("a+")
         except OSError as error:
-            raise PrintdError(f"cannot use state dir {self.path.parent}: {error.strerror}") from None
+            raise PrintdError(
+                f"cannot use state dir {self.path.parent}: {error.strerror}"
+            ) from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -90,7 +92,9 @@ class Daemon:
             self.log.warning("job_interrupted_at_start", job_id=job_id)
         try:
             registry, duration = build_registry(
-                self.store, self.runtimes, cfg.daemon.station,
+                self.store,
+                self.runtimes,
+                cfg.daemon.station,
                 default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
             )
             for printer in cfg.printers:
@@ -98,13 +102,20 @@ class Daemon:
                 self.printers[printer.name] = built
                 self.dispatchers.append(
                     Dispatcher(
-                        printer, built.driver, self.store, cfg.queue, self.wake,
+                        printer,
+                        built.driver,
+                        self.store,
+                        cfg.queue,
+                        self.wake,
                         on_duration=duration.labels(cfg.daemon.station).observe,
                     )
                 )
             collector = PrintdCollector(self.store, self.runtimes, cfg.daemon.station)
             service = Service(
-                cfg, self.store, self.runtimes, self.wake,
+                cfg,
+                self.store,
+                self.runtimes,
+                self.wake,
                 {n: b.hands for n, b in self.printers.items() if b.hands is not None},
             )
             await self._serve_api(service, collector)
@@ -171,7 +182,7 @@ class Daemon:
         def forecast() -> dict[str, float | None]:
             names = [p.name for p in self.config.printers]
             totals = {(n, p, lb): v for n, p, lb, v in self.store.totals()}
-            return collector._forecasts(totals, names)  # noqa: SLF001
+            return collector._forecasts(totals, names)
 
         app = build_app(service, forecast)
         runner = web.AppRunner(app, access_log=None)
@@ -212,10 +223,15 @@ class Daemon:
 
     def reload(self) -> None:
         """SIGHUP: re-read the config; settings that are safe to change apply at once."""
+        notifier = self._notifier()
+        if notifier is not None:
+            notifier.reloading()
         try:
             fresh = load_config(self.config.path)
         except ConfigError as error:
-            self.log.error("reload_refused", error=str(error))
+            self.log.error("reload_refused", error=str(error))  # noqa: TRY400  (no traceback wanted)
+            if notifier is not None:
+                notifier.ready("reload refused: config has errors; running on the old one")
             return
         if [p.device_uri for p in fresh.printers] != [p.device_uri for p in self.config.printers]:
             self.log.warning("reload_printers_need_restart")
@@ -224,3 +240,5 @@ class Daemon:
             dispatcher.queue = fresh.queue
         self.config = fresh
         self.log.info("config_reloaded", path=str(fresh.path))
+        if notifier is not None:
+            notifier.ready("config reloaded")

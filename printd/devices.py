@@ -72,10 +72,9 @@ def build_printer(printer: PrinterConfig, state_dir: Path) -> BuiltPrinter:
     built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
     transport = _transport(printer, built, state_dir)
     if printer.driver == "raw":
-        from printd.drivers.profiles import GENERIC_RAW
         from printd.drivers.raw import RawDriver
 
-        built.driver = RawDriver(transport, GENERIC_RAW)
+        built.driver = RawDriver(transport)
     else:
         from printd.drivers.evolis.driver import EvolisDriver
         from printd.drivers.profiles import PRIMACY

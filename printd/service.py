@@ -70,7 +70,7 @@ class Service:
 
     def _move(self, job_id: str, target: JobState, actor: str, reason: str) -> dict[str, Any]:
         job = self.store.transition(job_id, target, actor=actor, reason=reason)
-        self.log.info("job_" + str(target), job_id=job_id, actor=actor)
+        self.log.info("job_changed", job_id=job_id, state=str(target), actor=actor)
         self.wake.set()
         return job.public()
 
@@ -94,7 +94,9 @@ class Service:
             raise JobError("reason: say why the card is printed again (it goes in the audit)")
         original = self.store.get(job_id)
         if original.state is not JobState.PRINTED:
-            raise ConflictError(f"job {job_id} is {original.state}; only a printed card is reprinted")
+            raise ConflictError(
+                f"job {job_id} is {original.state}; only a printed card is reprinted"
+            )
         front, back = self.store.image_paths(job_id)
         if not front.exists():
             raise ConflictError(
@@ -119,26 +121,44 @@ class Service:
     def reconcile(self, job_id: str, outcome: str, actor: str) -> dict[str, Any]:
         job = self.store.get(job_id)
         if job.state is not JobState.INTERRUPTED:
-            raise ConflictError(f"job {job_id} is {job.state}; only an interrupted job is reconciled")
+            raise ConflictError(
+                f"job {job_id} is {job.state}; only an interrupted job is reconciled"
+            )
         printer = job.printer or ""
         ribbon = self.store.ribbon(printer)
         entries = []
         if ribbon is not None:
-            entries.append(Entry(Item.RIBBON_PRINTS, Kind.USED, job.sides, printer,
-                                 job_id=job_id, ribbon_id=ribbon["id"]))
+            entries.append(
+                Entry(
+                    Item.RIBBON_PRINTS,
+                    Kind.USED,
+                    job.sides,
+                    printer,
+                    job_id=job_id,
+                    ribbon_id=ribbon["id"],
+                )
+            )
         if outcome == "printed":
             entries.insert(0, Entry(Item.BLANKS, Kind.PRINTED, 1, printer, job_id=job_id))
             moved = self.store.transition(
-                job_id, JobState.PRINTED, actor=actor, entries=entries,
+                job_id,
+                JobState.PRINTED,
+                actor=actor,
+                entries=entries,
                 reason="reconciled: operator found the card printed",
             )
         elif outcome == "spoiled":
             entries.insert(0, Entry(Item.BLANKS, Kind.SPOILED, 1, printer, "interrupted", job_id))
             moved = self.store.transitions(
                 job_id,
-                [(JobState.SPOILED, "reconciled: operator found the card spoiled"),
-                 (JobState.QUEUED, "printing again on a new blank")],
-                actor=actor, printer=printer, entries=entries, count_attempt=True,
+                [
+                    (JobState.SPOILED, "reconciled: operator found the card spoiled"),
+                    (JobState.QUEUED, "printing again on a new blank"),
+                ],
+                actor=actor,
+                printer=printer,
+                entries=entries,
+                count_attempt=True,
             )
         else:
             raise JobError("outcome: must be 'printed' or 'spoiled'")
@@ -152,7 +172,9 @@ class Service:
             if len(self.config.printers) == 1:
                 return self.config.printers[0].name
             names = ", ".join(p.name for p in self.config.printers)
-            raise JobError(f"printer: more than one printer here; name one with --printer ({names})")
+            raise JobError(
+                f"printer: more than one printer here; name one with --printer ({names})"
+            )
         if self.config.printer(name) is None:
             names = ", ".join(p.name for p in self.config.printers)
             raise NotFoundError(f"no printer {name!r} (printers: {names})")
@@ -215,8 +237,10 @@ class Service:
         if not isinstance(ribbon_type, str) or ribbon_type.lower() not in RIBBON_TYPES:
             raise JobError(f"type: a ribbon code, one of {', '.join(sorted(RIBBON_TYPES))}")
         cfg = self.config.printer(name)
-        prints = self._count(capacity, "capacity") if capacity is not None else (
-            cfg.ribbon_capacity if cfg else 450
+        prints = (
+            self._count(capacity, "capacity")
+            if capacity is not None
+            else (cfg.ribbon_capacity if cfg else 450)
         )
         self.store.install_ribbon(name, ribbon_type.lower(), prints, actor=actor)
         if name in self.hands:
@@ -280,8 +304,12 @@ class Service:
             before = at < start.timestamp()
             if before:
                 stock_delta = {"received": qty, "loaded": -qty, "unloaded": qty}.get(kind, 0)
-                hopper_delta = {"loaded": qty, "unloaded": -qty, "printed": -qty,
-                                "spoiled": -qty}.get(kind, 0)
+                hopper_delta = {
+                    "loaded": qty,
+                    "unloaded": -qty,
+                    "printed": -qty,
+                    "spoiled": -qty,
+                }.get(kind, 0)
                 opening["stock"] += stock_delta
                 opening["hoppers"] += hopper_delta
             elif kind == "spoiled":
@@ -291,7 +319,10 @@ class Service:
         spoiled_total = sum(spoiled.values())
         closing_stock = opening["stock"] + moves["received"] - moves["loaded"] + moves["unloaded"]
         closing_hoppers = (
-            opening["hoppers"] + moves["loaded"] - moves["unloaded"] - moves["printed"]
+            opening["hoppers"]
+            + moves["loaded"]
+            - moves["unloaded"]
+            - moves["printed"]
             - spoiled_total
         )
         opening_total = opening["stock"] + opening["hoppers"]
@@ -306,11 +337,13 @@ class Service:
             "printed": moves["printed"],
             "spoiled": spoiled,
             "spoiled_total": spoiled_total,
-            "closing": {"stock": closing_stock, "hoppers": closing_hoppers,
-                        "total": closing_total},
+            "closing": {"stock": closing_stock, "hoppers": closing_hoppers, "total": closing_total},
             # opening + received − printed − spoiled − closing: zero when every blank is
             # accounted for.
-            "balance": opening_total + moves["received"] - moves["printed"] - spoiled_total
+            "balance": opening_total
+            + moves["received"]
+            - moves["printed"]
+            - spoiled_total
             - closing_total,
         }
 

@@ -25,8 +25,14 @@ def card_front(nik: str, name: str) -> Image.Image:
     draw.rectangle((0, 0, SIZE[0], 90), fill=(30, 90, 160))
     draw.text((30, 20), "PROVINSI CONTOH", fill="white")
     draw.text((30, 50), "KABUPATEN SPESIMEN", fill="white")
-    fields = [("NIK", nik), ("Nama", name), ("Tempat/Tgl Lahir", "CONTOH, 01-01-1990"),
-              ("Alamat", "JL. CONTOH NO. 1"), ("Agama", "-"), ("Pekerjaan", "CONTOH")]
+    fields = [
+        ("NIK", nik),
+        ("Nama", name),
+        ("Tempat/Tgl Lahir", "CONTOH, 01-01-1990"),
+        ("Alamat", "JL. CONTOH NO. 1"),
+        ("Agama", "-"),
+        ("Pekerjaan", "CONTOH"),
+    ]
     for row, (label, value) in enumerate(fields):
         y = 120 + row * 55
         draw.text((30, y), label, fill="black")

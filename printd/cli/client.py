@@ -77,8 +77,11 @@ class Client:
         try:
             data = json.loads(raw) if raw else {}
         except json.JSONDecodeError:
-            raise ApiError("printd answered something that is not JSON", "ProtocolError", 0) from None
+            raise ApiError(
+                "printd answered something that is not JSON", "ProtocolError", 0
+            ) from None
         if response.status >= 400:
-            raise ApiError(data.get("error", f"HTTP {response.status}"), data.get("kind", ""),
-                           response.status)
+            raise ApiError(
+                data.get("error", f"HTTP {response.status}"), data.get("kind", ""), response.status
+            )
         return data

@@ -66,7 +66,8 @@ def show_status(data: dict[str, Any]) -> str:
             out.append(f"  {p['reason']}")
         ribbon = p.get("ribbon") or {}
         out.append(
-            f"  hopper  {_bar(p['hopper'], p['hopper_capacity'])} {p['hopper']}/{p['hopper_capacity']}"
+            f"  hopper  {_bar(p['hopper'], p['hopper_capacity'])} "
+            f"{p['hopper']}/{p['hopper_capacity']}"
             f" blanks (printer reports {p.get('printer_hopper', '?')})"
         )
         if ribbon:
@@ -100,20 +101,38 @@ def show_jobs(jobs: list[dict[str, Any]]) -> str:
     if not jobs:
         return "no jobs"
     rows = [
-        [j["id"], j["state"], j["printer"] or "-", str(j["attempts"]), _ago(j["updated_at"]),
-         j["reason"] or ""]
+        [
+            j["id"],
+            j["state"],
+            j["printer"] or "-",
+            str(j["attempts"]),
+            _ago(j["updated_at"]),
+            j["reason"] or "",
+        ]
         for j in jobs
     ]
     return _table(rows, ["JOB", "STATE", "PRINTER", "ATTEMPTS", "UPDATED", "REASON"])
 
 
 def show_job(job: dict[str, Any]) -> str:
-    out = [f"job {job['id']}: {job['state']}", f"  document {job['document']}  sides {job['sides']}"
-           f"  printer {job['printer'] or '-'}  attempts {job['attempts']}"]
+    out = [
+        f"job {job['id']}: {job['state']}",
+        (
+            f"  document {job['document']}  sides {job['sides']}"
+            f"  printer {job['printer'] or '-'}  attempts {job['attempts']}"
+        ),
+    ]
     if job.get("reprint_of"):
         out.append(f"  reprint of {job['reprint_of']}")
-    rows = [[_ago(e["at"]), f"{e['from'] or ''}→{e['to'] or ''}" if e["to"] else e["kind"],
-             e["actor"], e["reason"] or ""] for e in job.get("events", [])]
+    rows = [
+        [
+            _ago(e["at"]),
+            f"{e['from'] or ''}→{e['to'] or ''}" if e["to"] else e["kind"],
+            e["actor"],
+            e["reason"] or "",
+        ]
+        for e in job.get("events", [])
+    ]
     out.append(_table(rows, ["WHEN", "CHANGE", "BY", "WHY"]))
     return "\n".join(out)
 
@@ -122,7 +141,11 @@ def show_supplies(data: dict[str, Any]) -> str:
     out = [f"office stock: {data['stock_blanks']} blanks, {data['stock_ribbons']} ribbons"]
     for name, p in data["printers"].items():
         ribbon = p["ribbon"]
-        rib = f"{ribbon['type']} {ribbon['remaining']}/{ribbon['capacity']} prints" if ribbon else "no ribbon"
+        rib = (
+            f"{ribbon['type']} {ribbon['remaining']}/{ribbon['capacity']} prints"
+            if ribbon
+            else "no ribbon"
+        )
         out.append(f"{name}: hopper {p['hopper']}/{p['hopper_capacity']}, {rib}")
     return "\n".join(out)
 
@@ -276,14 +299,20 @@ def run(args: argparse.Namespace) -> tuple[Any, str, int]:
         data = client.call("POST", "/v1/ribbon/install", body)
         return data, show_supplies(data), 0
     if verb == "stock":
-        data = client.call("POST", "/v1/stock/receive", {"blanks": args.blanks, "ribbons": args.ribbons})
+        data = client.call(
+            "POST", "/v1/stock/receive", {"blanks": args.blanks, "ribbons": args.ribbons}
+        )
         return data, show_supplies(data), 0
     if verb == "report":
         query = f"?day={args.day}" if args.day else ""
         data = client.call("GET", f"/v1/report{query}")
         return data, show_report(data, args.csv), 0
     data = client.call("GET", "/v1/audit/verify")
-    text = "audit trail intact" if data["ok"] else f"audit trail broken at event {data['first_broken_event']}"
+    text = (
+        "audit trail intact"
+        if data["ok"]
+        else f"audit trail broken at event {data['first_broken_event']}"
+    )
     return data, text, 0 if data["ok"] else 1
 
 

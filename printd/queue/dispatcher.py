@@ -24,6 +24,7 @@ from printd.config import PrinterConfig, QueueConfig
 from printd.drivers.base import CardDriver, CardRequest, Outcome, PrintResult
 from printd.drivers.status import Condition, Identity, PrinterState, PrinterStatus
 from printd.errors import ConflictError, JobError, NeedsOperator, PrintdError, TransportError
+from printd.memory import release_free_memory
 from printd.queue.jobs import JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import Job, Store
@@ -165,7 +166,10 @@ class Dispatcher:
                 self.runtime.identity = await asyncio.to_thread(self.driver.connect)
         self._connected = True
         self.runtime.up = True
-        self.log.info("printer_connected", model=self.runtime.identity.model if self.runtime.identity else None)
+        self.log.info(
+            "printer_connected",
+            model=self.runtime.identity.model if self.runtime.identity else None,
+        )
 
     # ---- one turn of the loop --------------------------------------------------------------
 
@@ -255,7 +259,11 @@ class Dispatcher:
         name = self.printer.name
         try:
             job = self.store.transition(
-                job.id, JobState.PRINTING, actor=ACTOR, printer=name, expect=JobState.QUEUED,
+                job.id,
+                JobState.PRINTING,
+                actor=ACTOR,
+                printer=name,
+                expect=JobState.QUEUED,
                 reason=f"printing on {name}",
             )
         except ConflictError:
@@ -285,7 +293,9 @@ class Dispatcher:
                 return
             except TransportError as error:
                 self.store.transition(
-                    job.id, JobState.QUEUED, actor=ACTOR,
+                    job.id,
+                    JobState.QUEUED,
+                    actor=ACTOR,
                     reason=f"printer unreachable before the blank was fed: {error}",
                 )
                 log.info("job_requeued", reason=str(error))
@@ -298,6 +308,7 @@ class Dispatcher:
         finally:
             self.runtime.current_job = None
             self._idle.set()
+            release_free_memory()
             if self._on_duration is not None:
                 self._on_duration(time.monotonic() - started)
 
@@ -307,14 +318,22 @@ class Dispatcher:
         ribbon_entries = []
         if result.ribbon_prints and ribbon is not None:
             ribbon_entries.append(
-                Entry(Item.RIBBON_PRINTS, Kind.USED, result.ribbon_prints, name,
-                      job_id=job.id, ribbon_id=ribbon["id"])
+                Entry(
+                    Item.RIBBON_PRINTS,
+                    Kind.USED,
+                    result.ribbon_prints,
+                    name,
+                    job_id=job.id,
+                    ribbon_id=ribbon["id"],
+                )
             )
         if result.outcome is Outcome.PRINTED:
             self.store.transition(
-                job.id, JobState.PRINTED, actor=ACTOR, reason="card left the printer",
-                entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, name, job_id=job.id),
-                         *ribbon_entries],
+                job.id,
+                JobState.PRINTED,
+                actor=ACTOR,
+                reason="card left the printer",
+                entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, name, job_id=job.id), *ribbon_entries],
             )
             log.info("job_printed")
         elif result.outcome is Outcome.SPOILED:
@@ -326,23 +345,33 @@ class Dispatcher:
                 job.id,
                 [
                     (JobState.SPOILED, f"card spoiled: {reason}"),
-                    (next_state, f"gave up after {attempts} spoiled cards" if final
-                     else f"retrying on a new blank (attempt {attempts + 1})"),
+                    (
+                        next_state,
+                        f"gave up after {attempts} spoiled cards"
+                        if final
+                        else f"retrying on a new blank (attempt {attempts + 1})",
+                    ),
                 ],
                 actor=ACTOR,
-                entries=[Entry(Item.BLANKS, Kind.SPOILED, 1, name, reason, job.id),
-                         *ribbon_entries],
+                entries=[
+                    Entry(Item.BLANKS, Kind.SPOILED, 1, name, reason, job.id),
+                    *ribbon_entries,
+                ],
                 count_attempt=True,
             )
             self.store.record_retry(name, reason)
             log.warning("job_spoiled", reason=reason, attempts=attempts, final=final)
             if result.condition is not None:
                 self._set_state(
-                    PrinterState.NEEDS_OPERATOR, {result.condition}, f"after a spoiled card: {reason}"
+                    PrinterState.NEEDS_OPERATOR,
+                    {result.condition},
+                    f"after a spoiled card: {reason}",
                 )
         else:
             self.store.transition(
-                job.id, JobState.INTERRUPTED, actor=ACTOR,
+                job.id,
+                JobState.INTERRUPTED,
+                actor=ACTOR,
                 reason=(result.reason or "outcome unknown")
                 + "; check the output and reject trays, then `printctl reconcile`",
             )

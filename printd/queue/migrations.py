@@ -81,7 +81,7 @@ def _v1(db: sqlite3.Connection) -> None:
             value INTEGER NOT NULL,
             PRIMARY KEY (name, printer, label)
         ) WITHOUT ROWID;
-        """
+        """,
     )
 
 

@@ -259,7 +259,9 @@ class Store:
         self._last_hash = digest
 
     @staticmethod
-    def _bump(db: sqlite3.Connection, name: str, delta: int, printer: str = "", label: str = "") -> None:
+    def _bump(
+        db: sqlite3.Connection, name: str, delta: int, printer: str = "", label: str = ""
+    ) -> None:
         db.execute(
             "INSERT INTO totals (name, printer, label, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name, printer, label) DO UPDATE SET value = value + excluded.value",
@@ -442,7 +444,7 @@ class Store:
 
     def oldest_waiting_at(self) -> float | None:
         row = self.db.execute(
-            "SELECT min(submitted_at) FROM jobs WHERE state IN ('queued', 'printing')"
+            "SELECT min(submitted_at) FROM jobs WHERE state = 'queued'"
         ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
@@ -461,8 +463,14 @@ class Store:
         """Move a job, with its event and ledger entries, in one transaction."""
         with self.transaction() as db:
             self._transition(
-                db, job_id, target, actor=actor, reason=reason, printer=printer,
-                expect=expect, count_attempt=count_attempt,
+                db,
+                job_id,
+                target,
+                actor=actor,
+                reason=reason,
+                printer=printer,
+                expect=expect,
+                count_attempt=count_attempt,
             )
             for entry in entries:
                 self._book(db, entry, actor)
@@ -496,8 +504,14 @@ class Store:
             (target, self.clock(), reason, printer, int(count_attempt), job_id),
         )
         self._event(
-            db, kind="job", actor=actor, job_id=job_id, printer=printer,
-            from_state=current, to_state=target, reason=reason,
+            db,
+            kind="job",
+            actor=actor,
+            job_id=job_id,
+            printer=printer,
+            from_state=current,
+            to_state=target,
+            reason=reason,
         )
         self._bump(db, "jobs_state", -1, label=current)
         self._bump(db, "jobs_state", 1, label=target)
@@ -518,8 +532,14 @@ class Store:
         with self.transaction() as db:
             for index, (target, reason) in enumerate(steps):
                 self._transition(
-                    db, job_id, target, actor=actor, reason=reason, printer=printer,
-                    expect=None, count_attempt=count_attempt and index == 0,
+                    db,
+                    job_id,
+                    target,
+                    actor=actor,
+                    reason=reason,
+                    printer=printer,
+                    expect=None,
+                    count_attempt=count_attempt and index == 0,
                 )
             for entry in entries:
                 self._book(db, entry, actor)
@@ -534,9 +554,7 @@ class Store:
 
     def interrupt_orphans(self) -> list[str]:
         """At start-up: a job found `printing` had its outcome cut off. Never re-queue it."""
-        orphans = [
-            r[0] for r in self.db.execute("SELECT id FROM jobs WHERE state = 'printing'")
-        ]
+        orphans = [r[0] for r in self.db.execute("SELECT id FROM jobs WHERE state = 'printing'")]
         for job_id in orphans:
             self.transition(
                 job_id,
@@ -562,9 +580,7 @@ class Store:
             for entry in entries:
                 self._book(db, entry, actor)
 
-    def install_ribbon(
-        self, printer: str, ribbon_type: str, capacity: int, *, actor: str
-    ) -> int:
+    def install_ribbon(self, printer: str, ribbon_type: str, capacity: int, *, actor: str) -> int:
         if self.total("stock_ribbons") < 1:
             raise ConflictError(
                 "office stock has no ribbon; record the delivery first with "
@@ -583,8 +599,14 @@ class Store:
             ribbon_id = int(cursor.lastrowid or 0)
             self._book(
                 db,
-                Entry(Item.RIBBONS, Kind.INSTALLED, 1, printer, f"{ribbon_type}:{capacity}",
-                      ribbon_id=ribbon_id),
+                Entry(
+                    Item.RIBBONS,
+                    Kind.INSTALLED,
+                    1,
+                    printer,
+                    f"{ribbon_type}:{capacity}",
+                    ribbon_id=ribbon_id,
+                ),
                 actor,
             )
         return ribbon_id
@@ -610,8 +632,10 @@ class Store:
         return self.db.execute(
             "SELECT at, item, kind, printer, quantity, reason FROM ledger"
             " WHERE at >= ? AND at < ? ORDER BY seq",
-            (since if since is not None else float("-inf"),
-             until if until is not None else float("inf")),
+            (
+                since if since is not None else float("-inf"),
+                until if until is not None else float("inf"),
+            ),
         ).fetchall()
 
     # ---- audit -----------------------------------------------------------------------------

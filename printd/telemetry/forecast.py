@@ -3,22 +3,16 @@ daily consumption of the last 7 days.
 
 - The window is the last 7 days or, on a young station, the time since the first ledger entry;
   quiet days inside the window count (they are real: the office did not print).
-- Less than one day of history, or nothing consumed in the window: no forecast (the series is
-  absent) rather than a number nobody should plan on.
+- Less than one day of history: no forecast (the series is absent) rather than a number
+  nobody should plan on. Nothing consumed in the window: +Inf (stock is not running down).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 DAY = 86_400.0
 WINDOW_DAYS = 7.0
-
-
-@dataclass(frozen=True, slots=True)
-class Forecast:
-    blanks_days: float | None
-    ribbon_prints_days: float | None
 
 
 def days_remaining(
@@ -27,7 +21,9 @@ def days_remaining(
     if first_entry_at is None:
         return None
     observed_days = min(WINDOW_DAYS, (now - first_entry_at) / DAY)
-    if observed_days < 1.0 or consumed_in_window <= 0:
+    if observed_days < 1.0:
         return None
+    if consumed_in_window <= 0:
+        return math.inf
     per_day = consumed_in_window / observed_days
     return max(0.0, on_hand) / per_day

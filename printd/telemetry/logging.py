@@ -19,9 +19,7 @@ def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return NIK_RUN.sub("[redacted-nik]", value)
     if isinstance(value, dict):
-        return {
-            k: "[redacted]" if k in PERSONAL_KEYS else _scrub(v) for k, v in value.items()
-        }
+        return {k: "[redacted]" if k in PERSONAL_KEYS else _scrub(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub(v) for v in value]
     return value

@@ -61,13 +61,16 @@ class PrintdCollector(Collector):
         yield build
 
         up = self._gauge("printer_up", "1 when printd can talk to the printer.", ["printer"])
-        state = self._gauge("printer_state", "1 for the printer's current state.",
-                            ["printer", "state"])
-        condition = self._gauge("printer_condition", "1 while a condition needs a person.",
-                                ["printer", "condition"])
+        state = self._gauge(
+            "printer_state", "1 for the printer's current state.", ["printer", "state"]
+        )
+        condition = self._gauge(
+            "printer_condition", "1 while a condition needs a person.", ["printer", "condition"]
+        )
         snmp_up = self._gauge("snmp_up", "1 when the printer's SNMP agent answered.", ["printer"])
-        snmp_poll = self._gauge("snmp_poll_duration_seconds", "Duration of the last SNMP poll.",
-                                ["printer"])
+        snmp_poll = self._gauge(
+            "snmp_poll_duration_seconds", "Duration of the last SNMP poll.", ["printer"]
+        )
         for rt in runtimes:
             up.add_metric([st, rt.name], 1 if rt.up else 0)
             for s in PrinterState:
@@ -84,12 +87,17 @@ class PrintdCollector(Collector):
         loaded = self._counter("blanks_loaded", "Blanks loaded into the hopper.", ["printer"])
         printed = self._counter("cards_printed", "Good cards out of the printer.", ["printer"])
         used = self._counter("ribbon_prints_used", "Ribbon prints consumed.", ["printer"])
-        remaining = self._gauge("ribbon_prints_remaining", "Prints left on the installed ribbon.",
-                                ["printer"])
-        capacity = self._gauge("ribbon_capacity_prints", "Rated prints of the installed ribbon.",
-                               ["printer"])
-        drift = self._gauge("ribbon_count_drift_prints",
-                            "Our count of ribbon prints left minus the printer's.", ["printer"])
+        remaining = self._gauge(
+            "ribbon_prints_remaining", "Prints left on the installed ribbon.", ["printer"]
+        )
+        capacity = self._gauge(
+            "ribbon_capacity_prints", "Rated prints of the installed ribbon.", ["printer"]
+        )
+        drift = self._gauge(
+            "ribbon_count_drift_prints",
+            "Our count of ribbon prints left minus the printer's.",
+            ["printer"],
+        )
         for name in names:
             hopper.add_metric([st, name], total("hopper", name))
             loaded.add_metric([st, name], total("blanks_loaded", name))
@@ -101,32 +109,33 @@ class PrintdCollector(Collector):
                 capacity.add_metric([st, name], ribbon["capacity"])
         for rt in runtimes:
             ribbon = self.store.ribbon(rt.name)
-            if ribbon is not None and rt.printer_ribbon_remaining is not None:
-                if rt.printer_ribbon_remaining >= 0:
-                    drift.add_metric([st, rt.name],
-                                     ribbon["remaining"] - rt.printer_ribbon_remaining)
+            theirs = rt.printer_ribbon_remaining
+            if ribbon is not None and theirs is not None and theirs >= 0:
+                drift.add_metric([st, rt.name], ribbon["remaining"] - theirs)
         yield from (hopper, loaded, printed, used, remaining, capacity, drift)
 
-        spoiled = self._counter("cards_spoiled", "Blanks consumed without a good card.",
-                                ["printer", "reason"])
-        retries = self._counter("job_retries", "Retries, pauses and requeues by reason.",
-                                ["printer", "reason"])
+        spoiled = self._counter(
+            "cards_spoiled", "Blanks consumed without a good card.", ["printer", "reason"]
+        )
+        retries = self._counter(
+            "job_retries", "Retries, pauses and requeues by reason.", ["printer", "reason"]
+        )
         queue = self._gauge("queue_jobs", "Jobs by state.", ["state"])
-        completed = self._counter("jobs_completed", "Jobs that reached a final state.",
-                                  ["outcome"])
+        completed = self._counter("jobs_completed", "Jobs that reached a final state.", ["outcome"])
         for (name, printer, label), value in totals.items():
             if name == "cards_spoiled":
                 spoiled.add_metric([st, printer, label], value)
             elif name == "job_retries":
                 retries.add_metric([st, printer, label], value)
-        for s in JobState:
-            queue.add_metric([st, s], total("jobs_state", "", s))
+        for job_state in JobState:
+            queue.add_metric([st, job_state], total("jobs_state", "", job_state))
         for outcome in (JobState.PRINTED, JobState.FAILED, JobState.CANCELLED):
             completed.add_metric([st, outcome], total("jobs_completed", "", outcome))
         submitted = self._counter("jobs_submitted", "Jobs accepted into the queue.")
         submitted.add_metric([st], total("jobs_submitted"))
-        oldest = self._gauge("queue_oldest_job_age_seconds",
-                             "Age of the oldest job waiting or printing (0 when none).")
+        oldest = self._gauge(
+            "queue_oldest_job_age_seconds", "Age of the oldest queued job (0 when none)."
+        )
         oldest_at = self.store.oldest_waiting_at()
         oldest.add_metric([st], max(0.0, self.clock() - oldest_at) if oldest_at else 0.0)
         yield from (spoiled, retries, queue, completed, submitted, oldest)
@@ -135,11 +144,12 @@ class PrintdCollector(Collector):
         stock_blanks.add_metric([st], total("stock_blanks"))
         stock_ribbons = self._gauge("stock_ribbons", "Ribbons in the office store room.")
         stock_ribbons.add_metric([st], total("stock_ribbons"))
-        days = self._gauge("stock_days_remaining",
-                           "Days until stock runs out at the last 7 days' pace.", ["item"])
-        for item, value in self._forecasts(totals, names).items():
-            if value is not None:
-                days.add_metric([st, item], value)
+        days = self._gauge(
+            "stock_days_remaining", "Days until stock runs out at the last 7 days' pace.", ["item"]
+        )
+        for item, forecast in self._forecasts(totals, names).items():
+            if forecast is not None:
+                days.add_metric([st, item], forecast)
         yield from (stock_blanks, stock_ribbons, days)
 
     def _forecasts(

@@ -33,7 +33,9 @@ def test_examples_print_and_show_everywhere(make_daemon, tmp_path: Path) -> None
     assert "counter-1" in human and "47/100" in human
 
     metrics = daemon.metrics()
-    assert re.search(r'printd_cards_printed_total\{printer="counter-1",station="test"\} 3\.0', metrics)
+    assert re.search(
+        r'printd_cards_printed_total\{printer="counter-1",station="test"\} 3\.0', metrics
+    )
     assert re.search(r'printd_hopper_blanks\{printer="counter-1",station="test"\} 47\.0', metrics)
     assert re.search(
         r'printd_ribbon_prints_remaining\{printer="counter-1",station="test"\} 445\.0', metrics
@@ -84,19 +86,31 @@ def test_bad_input_is_refused_clearly_and_the_daemon_stays_up(make_daemon, tmp_p
 
     Image.new("RGB", (640, 480), "white").save(small)
     wrong_size = tmp_path / "wrong-size.json"
-    wrong_size.write_text(json.dumps({
-        "id": "wrong-size", "document": "ktp-el",
-        "holder": {"nik": "9901010101900009", "name": "CONTOH"}, "front": "small.png",
-    }))
+    wrong_size.write_text(
+        json.dumps(
+            {
+                "id": "wrong-size",
+                "document": "ktp-el",
+                "holder": {"nik": "9901010101900009", "name": "CONTOH"},
+                "front": "small.png",
+            }
+        )
+    )
     result = daemon.ctl("submit", str(wrong_size), check=False)
     assert result.returncode == 65
     assert "640×480" in result.stdout and "1016×648" in result.stdout
 
     missing = tmp_path / "missing.json"
-    missing.write_text(json.dumps({
-        "id": "missing-image", "document": "ktp-el",
-        "holder": {"nik": "9901010101900010", "name": "CONTOH"}, "front": "nowhere.png",
-    }))
+    missing.write_text(
+        json.dumps(
+            {
+                "id": "missing-image",
+                "document": "ktp-el",
+                "holder": {"nik": "9901010101900010", "name": "CONTOH"},
+                "front": "nowhere.png",
+            }
+        )
+    )
     result = daemon.ctl("submit", str(missing), check=False)
     assert result.returncode == 65
     assert "nowhere.png not found" in result.stdout
@@ -113,7 +127,9 @@ def test_second_daemon_on_the_same_state_dir_is_refused(make_daemon) -> None:
     daemon.start()
     second = subprocess.run(
         [str(BIN / "printd"), "run", "--config", str(daemon.config)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert second.returncode != 0
     assert "another printd" in second.stderr and "already running" in second.stderr
@@ -125,7 +141,7 @@ def test_misspelt_config_key_is_named(tmp_path: Path) -> None:
     config = tmp_path / "printd.toml"
     config.write_text(
         '[daemon]\nstate_dri = "x"\n[[printer]]\nname = "a"\ndevice = "usb://0f49:*"\n'
-        '[queue]\nmax_atempts = 3\n'
+        "[queue]\nmax_atempts = 3\n"
     )
     for argv in (["check-config", str(config)], ["run", "--config", str(config)]):
         result = subprocess.run([str(BIN / "printd"), *argv], capture_output=True, text=True)

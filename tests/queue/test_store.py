@@ -79,20 +79,25 @@ def test_a_printing_job_found_at_start_is_interrupted_never_requeued(tmp_path: P
 
 
 def test_ledger_balances_and_personal_data_stays_in_the_job_row(store: Store) -> None:
-    store.book([Entry(Item.BLANKS, Kind.RECEIVED, 100), Entry(Item.RIBBONS, Kind.RECEIVED, 1)],
-               actor="t")
+    store.book(
+        [Entry(Item.BLANKS, Kind.RECEIVED, 100), Entry(Item.RIBBONS, Kind.RECEIVED, 1)], actor="t"
+    )
     store.book([Entry(Item.BLANKS, Kind.LOADED, 30, "p1")], actor="t")
     store.book([Entry(Item.BLANKS, Kind.UNLOADED, 5, "p1")], actor="t")
     store.submit(SPEC, [b"front"], actor="t")
     store.transition(SPEC.id, JobState.PRINTING, actor="t", printer="p1")
-    store.transition(SPEC.id, JobState.PRINTED, actor="t",
-                     entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, "p1", job_id=SPEC.id)])
+    store.transition(
+        SPEC.id,
+        JobState.PRINTED,
+        actor="t",
+        entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, "p1", job_id=SPEC.id)],
+    )
     store.book([Entry(Item.BLANKS, Kind.SPOILED, 1, "p1", "jam")], actor="t")
     assert store.total("hopper", "p1") == 30 - 5 - 1 - 1
     assert store.total("stock_blanks") == 100 - 30 + 5
     assert store.total("cards_spoiled", "p1", "jam") == 1
     dump = "\n".join(store.db.iterdump())
-    for table_line in (l for l in dump.splitlines() if not l.startswith('INSERT INTO "jobs"')):
+    for table_line in (x for x in dump.splitlines() if not x.startswith('INSERT INTO "jobs"')):
         assert SPEC.holder["nik"] not in table_line and "CONTOH" not in table_line
     assert store.verify_chain() is None
 
@@ -210,7 +215,9 @@ def test_a_full_disk_fails_the_submit_and_keeps_the_last_good_state(tmp_path: Pa
 
     result = subprocess.run(
         [sys.executable, "-c", FULL_DISK_SCRIPT, str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "REFUSED:" in result.stdout and "is full: free space and retry" in result.stdout

@@ -1,0 +1,91 @@
+"""Start-up to ready (<= 1.5 s) and resident memory after printing the examples (<= 60 MB),
+medians over several runs of the real daemon on the simulator, beside the yardstick of a bare
+interpreter that imports the same libraries."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import BIN, EXAMPLES, write_config  # noqa: E402
+
+RUNS = 5
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def ctl(sock: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "printctl"), "--socket", str(sock), *args], capture_output=True, text=True
+    )
+
+
+def one_run() -> tuple[float, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_config(Path(folder))
+        sock = Path(folder) / "state" / "printd.sock"
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [str(BIN / "printd"), "run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while True:
+                if sock.exists() and ctl(sock, "status").returncode == 0:
+                    break
+                if time.monotonic() - started > 30:
+                    raise RuntimeError("printd did not start")
+                time.sleep(0.01)
+            ready = time.monotonic() - started
+            ctl(sock, "stock", "receive", "--blanks", "10", "--ribbons", "1")
+            ctl(sock, "blanks", "load", "10")
+            ctl(sock, "ribbon", "install", "--type", "ymcko")
+            ctl(sock, "submit", "--wait", str(EXAMPLES))
+            status = json.loads(ctl(sock, "--json", "status").stdout)
+            assert status["queue"]["printed"] == 3, status
+            memory = rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return ready, memory
+
+
+def yardstick_mb() -> float:
+    code = (
+        "import aiohttp.web, structlog, prometheus_client, tenacity, usb.core, numpy, PIL.Image;"
+        "print(open('/proc/self/status').read())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def main() -> int:
+    runs = [one_run() for _ in range(RUNS)]
+    ready = statistics.median(r[0] for r in runs)
+    memory = statistics.median(r[1] for r in runs)
+    yard = statistics.median(yardstick_mb() for _ in range(3))
+    print(f"start-up to ready: median {ready:.3f} s over {RUNS} runs (target <= 1.5 s)")
+    print(
+        f"RSS after printing the examples: median {memory:.1f} MB (target <= 60 MB); "
+        f"interpreter + libraries alone: {yard:.1f} MB; printd's own share {memory - yard:.1f} MB"
+    )
+    return 0 if ready <= 1.5 and memory <= 60 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -100,6 +100,8 @@ class Daemon:
             for printer in cfg.printers:
                 built = build_printer(printer, cfg.daemon.state_dir)
                 self.printers[printer.name] = built
+                if built.hands is not None:
+                    self._seed_simulator(built.hands, printer.name)
                 self.dispatchers.append(
                     Dispatcher(
                         printer,
@@ -157,6 +159,19 @@ class Daemon:
                 cfg.daemon.socket.unlink()
             self.store.close()
             self.log.info("printd_stopped")
+
+    def _seed_simulator(self, sim: Any, name: str) -> None:
+        """A simulated printer lives in this process; a real one keeps its blanks and ribbon
+        while printd restarts. Give the simulator back what the ledger says it holds."""
+        snapshot = sim.snapshot()
+        difference = self.store.total("hopper", name) - snapshot.hopper
+        if difference > 0:
+            sim.load_blanks(difference)
+        elif difference < 0 and self.store.total("blanks_loaded", name):
+            sim.unload_blanks(-difference)
+        ribbon = self.store.ribbon(name)
+        if ribbon is not None:
+            sim.install_ribbon(ribbon["type"], ribbon["capacity"], ribbon["remaining"])
 
     def _notifier(self) -> Any:
         if not os.environ.get("NOTIFY_SOCKET"):

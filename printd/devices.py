@@ -46,6 +46,7 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
             ribbon_type=device.ribbon_type,
             ribbon_capacity=device.ribbon_capacity,
             print_seconds=device.print_seconds,
+            reject_box_capacity=device.reject_box_capacity,
         )
         built.hands = sim
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))

@@ -74,6 +74,7 @@ class DaemonProcess:
     metrics_port: int
     proc: subprocess.Popen[str] | None = None
     log_path: Path = field(default_factory=Path)
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self, timeout: float = 15.0) -> None:
         self.log_path = self.config.parent / f"daemon-{time.monotonic_ns()}.log"
@@ -83,7 +84,7 @@ class DaemonProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

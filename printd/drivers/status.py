@@ -32,6 +32,24 @@ class Condition(StrEnum):
     SERVICE_REQUESTED = "service_requested"
 
 
+# What the person at the printer does about each condition (shown by `printctl status`).
+OPERATOR_HINTS: dict[Condition, str] = {
+    Condition.COVER_OPEN: "close the printer's cover",
+    Condition.HOPPER_EMPTY: "load blanks and record them with `printctl blanks load N`",
+    Condition.RIBBON_OUT: "change the ribbon and record it with `printctl ribbon install --type T`",
+    Condition.RIBBON_MISSING: "install a ribbon and record it with `printctl ribbon install`",
+    Condition.RIBBON_WRONG: "install a ribbon of the type this printer is set up for",
+    Condition.JAM: "open the printer, take out the jammed card (it counts as spoiled), close it",
+    Condition.REJECT_BOX_FULL: "empty the reject box",
+    Condition.OFFLINE: "check the printer's power and cable",
+    Condition.SERVICE_REQUESTED: "call a technician",
+}
+
+
+def describe_conditions(conditions: frozenset[Condition] | set[Condition]) -> str:
+    return "; ".join(f"{c.replace('_', ' ')}: {OPERATOR_HINTS[c]}" for c in sorted(conditions))
+
+
 class LevelKind(StrEnum):
     """RFC 3805 level semantics: a number, or one of the sentinels, never a guess."""
 

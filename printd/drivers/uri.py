@@ -46,6 +46,7 @@ class SimDevice:
     ribbon_capacity: int = 450
     print_seconds: float = 0.5
     serial: str = "SIM000001"
+    reject_box_capacity: int = 50
 
 
 DeviceUri = UsbDevice | SerialDevice | TcpDevice | SimDevice
@@ -119,7 +120,14 @@ def parse_device_uri(uri: str) -> DeviceUri:
             raise ConfigError(f"{uri!r}: the port is not a number between 0 and 65535") from None
         return TcpDevice(parts.hostname, port)
     if scheme == "sim":
-        allowed = {"hopper", "hopper_capacity", "ribbon", "print_seconds", "serial"}
+        allowed = {
+            "hopper",
+            "hopper_capacity",
+            "ribbon",
+            "print_seconds",
+            "serial",
+            "reject_box_capacity",
+        }
         _reject_unknown(query, allowed, uri)
         model = parts.netloc.lower()
         if model not in SIM_MODELS:
@@ -130,6 +138,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
         hopper = _single(query, "hopper", uri)
         capacity = _single(query, "hopper_capacity", uri)
         seconds = _single(query, "print_seconds", uri)
+        reject_box = _single(query, "reject_box_capacity", uri)
         try:
             print_seconds = float(seconds) if seconds is not None else 0.5
         except ValueError:
@@ -144,6 +153,9 @@ def parse_device_uri(uri: str) -> DeviceUri:
             ribbon_capacity=ribbon_capacity or 450,
             print_seconds=print_seconds,
             serial=_single(query, "serial", uri) or "SIM000001",
+            reject_box_capacity=_int(reject_box, "reject_box_capacity", uri, low=1)
+            if reject_box
+            else 50,
         )
     known = "usb://, serial://, tcp://, sim://"
     raise ConfigError(f"{uri!r}: unknown device scheme {parts.scheme!r} (known: {known})")

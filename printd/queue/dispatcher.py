@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,13 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 
 from printd.config import PrinterConfig, QueueConfig
 from printd.drivers.base import CardDriver, CardRequest, Outcome, PrintResult
-from printd.drivers.status import Condition, Identity, PrinterState, PrinterStatus
+from printd.drivers.status import (
+    Condition,
+    Identity,
+    PrinterState,
+    PrinterStatus,
+    describe_conditions,
+)
 from printd.errors import ConflictError, JobError, NeedsOperator, PrintdError, TransportError
 from printd.memory import release_free_memory
 from printd.queue.jobs import JobState
@@ -188,7 +193,7 @@ class Dispatcher:
         remaining = status.supplies.ribbon_remaining
         self.runtime.printer_ribbon_remaining = remaining.value
         if status.conditions:
-            reason = ", ".join(sorted(c.replace("_", " ") for c in status.conditions))
+            reason = describe_conditions(status.conditions)
             self._set_state(PrinterState.NEEDS_OPERATOR, set(status.conditions), reason)
             await self._sleep(self.queue.poll_seconds)
             return
@@ -237,23 +242,18 @@ class Dispatcher:
         self.store.record_retry(self.printer.name, "transport")
 
     def _load_images(self, job: Job) -> CardRequest:
-        from PIL import Image  # imported when the first card prints, not at start-up
+        # Imported when the first card prints, not at start-up.
+        from printd.drivers.raster import load_card_image
 
         front_path, back_path = self.store.image_paths(job.id)
         try:
-            front = Image.open(io.BytesIO(front_path.read_bytes()))
-            front.load()
-            back = None
-            if back_path is not None:
-                back = Image.open(io.BytesIO(back_path.read_bytes()))
-                back.load()
+            front = load_card_image(front_path.read_bytes())
+            back = load_card_image(back_path.read_bytes()) if back_path is not None else None
         except FileNotFoundError:
             raise JobError(f"the images of job {job.id} are missing from the spool") from None
-        except (OSError, Image.DecompressionBombError) as error:
-            raise JobError(f"job {job.id}: the image cannot be decoded: {error}") from None
         ribbon = self.store.ribbon(self.printer.name)
         ribbon_type = ribbon["type"] if ribbon else self.printer.ribbon_type
-        return CardRequest(job.id, front.convert("RGB"), back and back.convert("RGB"), ribbon_type)
+        return CardRequest(job.id, front, back, ribbon_type)
 
     async def _print(self, job: Job) -> None:
         name = self.printer.name
@@ -365,7 +365,7 @@ class Dispatcher:
                 self._set_state(
                     PrinterState.NEEDS_OPERATOR,
                     {result.condition},
-                    f"after a spoiled card: {reason}",
+                    f"card spoiled ({reason}); {describe_conditions({result.condition})}",
                 )
         else:
             self.store.transition(

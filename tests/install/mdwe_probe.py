@@ -9,7 +9,6 @@ It prints one "ok NAME" line per step and exits non-zero on the first failure.
 """
 
 # The libraries are imported after the filter is in place, on purpose.
-# ruff: noqa: PLC0415
 
 from __future__ import annotations
 

@@ -1,0 +1,622 @@
+"""The Evolis command set as a pure, table-driven codec (no I/O).
+
+One table, `COMMANDS`, drives both directions: encoding checks a command's parameters against
+its row, and decoding parses a reply by the row's reply kind. Facts and choices are those of
+`docs/evolis-protocol.md`; the assumptions that doc numbers live here, each in one place:
+
+- A1 reply framing: a reply ends at CR or NUL (`split_reply`); empty replies are skipped.
+- A2 success reply: rows of kind `OK` expect the literal `OK`; `ERR CMD` / `ERR PARAM`.
+- A3 status read: the `Rst` row, `MAJOR;MINOR[;MINOR…]`, decoded by `decode_rst` and mapped by
+  `MINOR_CONDITIONS` / `status_from_rst` onto `printd.drivers.status`.
+- A4 / A5 when a blank moves and when a card is done: `ERR_FEEDS_NO_BLANK` names the errors
+  `Ss` may answer without moving a blank; the driver reads `Se` as the card's fate.
+- A6 condition errors: `ErrorName` (the names after `ERR `) and `ERROR_CONDITIONS`.
+- A7 ribbon accounting: the `Rco` row (decimal integer, `-1` unknown) and `Rr` (`NO RIBBON`).
+- A8 device id: parsed in `printd.drivers.usbprinter` (big-endian length, CUPS fallback).
+- A9 Y/M/C compression: `compress_colour_panel` / `decompress_colour_panel` (layout below).
+- A10 serial framing: nothing here; the same bytes flow over every transport.
+
+A9, the Y/M/C run-length layout we chose from the guide's description (unverified: the
+captures hold only K panels, so the driver sends Y/M/C uncompressed with `Db` by default):
+  each of the 1016 lines of 648 dots is encoded on its own, a token never crosses a line;
+  `0b000vvvvv` is one dot of value v (0..31);
+  `0b1ABvvvvv, N` repeats v for N + 256·A + 256·B dots (the guide's "bits 6 and 5 of the first
+  byte increase the counter", so 1..767), used for runs of two dots or more;
+  `0x80, 0x00` (a run of length 0) means "the rest of this line is blank": a line that ends in
+  zeros always ends with it, and an all-blank line is exactly `80 00`.
+Dot values are ink amounts: 0 = no dye, 31 = full dye.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from printd.drivers.status import Condition, PrinterState
+from printd.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from numpy.typing import NDArray
+
+ESC: Final = 0x1B
+CR: Final = 0x0D
+NUL: Final = 0x00
+
+PANEL_DOTS: Final = 648  # dots across the head
+PANEL_LINES: Final = 1016  # lines along the card
+LINE_BYTES_1BIT: Final = PANEL_DOTS // 8  # 81
+PANELS: Final = frozenset({"y", "m", "c", "k", "o"})
+MONO_PANELS: Final = frozenset({"k", "o"})
+COLOUR_PANELS: Final = frozenset({"y", "m", "c"})
+BITS_PER_LEVEL: Final = {2: 1, 32: 5, 64: 6, 128: 7}
+COLOUR_MAX: Final = 31  # 32 levels
+MAX_REPLY_BYTES: Final = 256  # no reply in the table is longer; more means a lost terminator
+
+
+def panel_bytes(levels: int) -> int:
+    """Uncompressed `Db` payload size: 648 x 1016 dots, bit-packed."""
+    return PANEL_DOTS * PANEL_LINES * BITS_PER_LEVEL[levels] // 8
+
+
+class ReplyKind(StrEnum):
+    OK = "ok"  # the literal OK (A2)
+    TEXT = "text"  # free ASCII text (model, serial, firmware)
+    RIBBON = "ribbon"  # a ribbon code, or NO RIBBON (A7)
+    INT = "int"  # a decimal integer, -1 = unknown (A7)
+    VOLTS = "volts"  # "5,00 Volts"
+    STATUS = "status"  # MAJOR;MINOR[;MINOR…] (A3)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    params: tuple[str, ...]  # parameter names, in wire order
+    optional: int  # how many trailing params may be left out
+    reply: ReplyKind
+    meaning: str
+
+
+def _spec(name: str, params: str, reply: ReplyKind, meaning: str, optional: int = 0) -> CommandSpec:
+    return CommandSpec(name, tuple(params.split()) if params else (), optional, reply, meaning)
+
+
+# The command table: every command printd sends, with the reply it expects.
+# Db / Dbc carry binary payloads and are built by `encode_download`, not `encode_command`.
+COMMANDS: Final[Mapping[str, CommandSpec]] = {
+    s.name: s
+    for s in (
+        _spec("Rtp", "", ReplyKind.TEXT, "printer model"),
+        _spec("Rsn", "", ReplyKind.TEXT, "printer serial number"),
+        _spec("Rfv", "", ReplyKind.TEXT, "firmware version"),
+        _spec("Rst", "", ReplyKind.STATUS, "supervision status major;minor… (A3)"),
+        _spec("Rr", "", ReplyKind.RIBBON, "installed ribbon type (A7)"),
+        _spec("Rco", "counter", ReplyKind.INT, "counters: l prints left (A7), c cards, p panels"),
+        _spec("Rse", "sensor", ReplyKind.VOLTS, "sensor voltage: f feeder"),
+        _spec("Rlr", "what", ReplyKind.TEXT, "last reply / card position (p)"),
+        _spec("Pem", "mode", ReplyKind.OK, "error management: 2 host, 0 printer"),
+        _spec("Pr", "ribbon", ReplyKind.OK, "ribbon type for the next job"),
+        _spec("Pmi", "source option", ReplyKind.OK, "card insertion: F feeder", optional=1),
+        _spec("Pc", "panel op value", ReplyKind.OK, "contrast"),
+        _spec("Ss", "", ReplyKind.OK, "start sequence: feeds a blank (A4)"),
+        _spec("Sr", "", ReplyKind.OK, "select the front side"),
+        _spec("Sv", "", ReplyKind.OK, "select the back side"),
+        _spec("Se", "option", ReplyKind.OK, "end sequence: answers when the card left (A5)", 1),
+        _spec("Db", "panel levels", ReplyKind.OK, "download a panel"),
+        _spec("Dbc", "panel levels nb_bytes", ReplyKind.OK, "download a compressed panel"),
+    )
+}
+
+_PARAM_RE = re.compile(rb"[\x20-\x3a\x3c-\x7e]*")  # printable ASCII without ';'
+
+
+def encode_command(name: str, *params: str | int) -> bytes:
+    """Frame one command of the table: ESC + name + ;params + CR."""
+    spec = COMMANDS.get(name)
+    if spec is None or name in ("Db", "Dbc"):
+        raise ValueError(f"not an encodable Evolis command: {name!r}")
+    wanted = len(spec.params)
+    if not wanted - spec.optional <= len(params) <= wanted:
+        raise ValueError(
+            f"{name} takes {wanted - spec.optional}..{wanted} parameters "
+            f"({', '.join(spec.params) or 'none'}), got {len(params)}"
+        )
+    fields = [name.encode("ascii")]
+    for value in params:
+        raw = str(value).encode("ascii")
+        if not _PARAM_RE.fullmatch(raw):
+            raise ValueError(f"{name} parameter {value!r} contains ';' or a control byte")
+        fields.append(raw)
+    return bytes([ESC]) + b";".join(fields) + bytes([CR])
+
+
+def encode_download(panel: str, levels: int, data: bytes, *, compressed: bool) -> bytes:
+    """`Db;panel;levels;data` or `Dbc;panel;levels;nb_bytes;data` (the vendor's four-field form).
+
+    `data` is already packed (`pack_*`) or compressed (`compress_*`); the codec checks that an
+    uncompressed payload has the exact size the printer will count.
+    """
+    if panel not in PANELS:
+        raise ValueError(f"panel must be one of y m c k o, got {panel!r}")
+    if levels not in BITS_PER_LEVEL:
+        raise ValueError(f"levels must be 2, 32, 64 or 128, got {levels}")
+    if (panel in MONO_PANELS) != (levels == 2):
+        raise ValueError(f"panel {panel} is not sent at {levels} levels")
+    if compressed:
+        head = f"Dbc;{panel};{levels};{len(data)};".encode("ascii")
+    else:
+        if len(data) != panel_bytes(levels):
+            raise ValueError(
+                f"Db;{panel};{levels} needs {panel_bytes(levels)} bytes, got {len(data)}"
+            )
+        head = f"Db;{panel};{levels};".encode("ascii")
+    return bytes([ESC]) + head + data + bytes([CR])
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies
+
+
+class ErrorName(StrEnum):
+    """The names after `ERR ` (A6)."""
+
+    COVER_OPEN = "COVER OPEN"
+    FEEDER_EMPTY = "FEEDER EMPTY"
+    NO_RIBBON = "NO RIBBON"
+    RIBBON_ENDED = "RIBBON ENDED"
+    UNSUPPORTED_RIBBON = "UNSUPPORTED RIBBON"
+    MECHANICAL = "MECHANICAL"
+    REJECT_BOX_FULL = "REJECT BOX FULL"
+    REJECTED = "REJECTED"
+    CMD = "CMD"
+    PARAM = "PARAM"
+    NO_SEQUENCE = "NO SEQUENCE"
+
+
+# The operator condition each error leaves the printer in (A6). REJECTED leaves none: the
+# defective card went to the reject box and the printer carries on.
+ERROR_CONDITIONS: Final[Mapping[ErrorName, Condition]] = {
+    ErrorName.COVER_OPEN: Condition.COVER_OPEN,
+    ErrorName.FEEDER_EMPTY: Condition.HOPPER_EMPTY,
+    ErrorName.NO_RIBBON: Condition.RIBBON_MISSING,
+    ErrorName.RIBBON_ENDED: Condition.RIBBON_OUT,
+    ErrorName.UNSUPPORTED_RIBBON: Condition.RIBBON_WRONG,
+    ErrorName.MECHANICAL: Condition.JAM,
+    ErrorName.REJECT_BOX_FULL: Condition.REJECT_BOX_FULL,
+}
+
+# `Ss` answers one of these when it cannot start, and then no blank has moved (A4).
+ERR_FEEDS_NO_BLANK: Final = frozenset(ERROR_CONDITIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Ok:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ribbon:
+    code: str | None  # lower-case ribbon code; None = no ribbon installed
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: int | None  # None = the printer does not know (-1)
+
+
+@dataclass(frozen=True, slots=True)
+class Volts:
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class RawStatus:
+    major: str
+    minors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorReply:
+    name: ErrorName
+
+    @property
+    def condition(self) -> Condition | None:
+        return ERROR_CONDITIONS.get(self.name)
+
+
+Reply = Ok | Text | Ribbon | Number | Volts | RawStatus | ErrorReply
+
+_TEXT_RE = re.compile(r"[\x20-\x7e]{1,128}")
+_RIBBON_RE = re.compile(r"[A-Za-z]{1,10}")
+_INT_RE = re.compile(r"-1|0|[1-9][0-9]{0,8}")
+_VOLTS_RE = re.compile(r"([0-9]{1,2})[,.]([0-9]{1,3}) Volts")
+_WORD_RE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
+MAJORS: Final = frozenset({"READY", "WARNING", "ERROR", "OFF"})
+
+
+def decode_reply(command: str, raw: bytes) -> Reply:
+    """Decode one reply (terminator already removed) by the command's table row.
+
+    Anything that does not fit the row raises `ProtocolError`, and nothing else does.
+    """
+    spec = COMMANDS.get(command)
+    if spec is None:
+        raise ValueError(f"no reply rule for command {command!r}")
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise ProtocolError(f"{command}: reply is not ASCII: {raw[:32]!r}") from None
+    if text.startswith("ERR "):
+        try:
+            return ErrorReply(ErrorName(text[4:]))
+        except ValueError:
+            raise ProtocolError(f"{command}: unknown error reply {text[:64]!r}") from None
+    match spec.reply:
+        case ReplyKind.OK:
+            if text != "OK":
+                raise ProtocolError(f"{command}: expected OK, got {text[:64]!r}")
+            return Ok()
+        case ReplyKind.TEXT:
+            if not _TEXT_RE.fullmatch(text):
+                raise ProtocolError(f"{command}: expected printable text, got {text[:64]!r}")
+            return Text(text)
+        case ReplyKind.RIBBON:
+            if text == "NO RIBBON":
+                return Ribbon(None)
+            if not _RIBBON_RE.fullmatch(text):
+                raise ProtocolError(f"{command}: expected a ribbon code, got {text[:64]!r}")
+            return Ribbon(text.lower())
+        case ReplyKind.INT:
+            if not _INT_RE.fullmatch(text):
+                raise ProtocolError(f"{command}: expected an integer, got {text[:64]!r}")
+            number = int(text)
+            return Number(None if number < 0 else number)
+        case ReplyKind.VOLTS:
+            found = _VOLTS_RE.fullmatch(text)
+            if found is None:
+                raise ProtocolError(f"{command}: expected 'N,NN Volts', got {text[:64]!r}")
+            return Volts(float(f"{found[1]}.{found[2]}"))
+        case ReplyKind.STATUS:
+            return decode_rst(text)
+    raise AssertionError(spec.reply)  # pragma: no cover - the match is exhaustive
+
+
+def decode_rst(text: str) -> RawStatus:
+    words = text.split(";")
+    major, minors = words[0], tuple(words[1:])
+    if major not in MAJORS:
+        raise ProtocolError(f"Rst: unknown major state {major[:32]!r}")
+    if not minors or not all(_WORD_RE.fullmatch(m) for m in minors):
+        raise ProtocolError(f"Rst: expected MAJOR;MINOR[;MINOR…], got {text[:64]!r}")
+    return RawStatus(major, minors)
+
+
+# A3 minors that stop printing until someone acts; the others are informational.
+MINOR_CONDITIONS: Final[Mapping[str, Condition]] = {
+    "DEF_COVER_OPEN": Condition.COVER_OPEN,
+    "FEEDER_EMPTY": Condition.HOPPER_EMPTY,
+    "DEF_NO_RIBBON": Condition.RIBBON_MISSING,
+    "RIBBON_ENDED": Condition.RIBBON_OUT,
+    "DEF_UNSUPPORTED_RIBBON": Condition.RIBBON_WRONG,
+    "ERR_MECHANICAL": Condition.JAM,
+    "ERR_REJECT_BOX_FULL": Condition.REJECT_BOX_FULL,
+}
+INFO_MINORS: Final = frozenset(
+    {"PRINTER_READY", "INF_PRINTING_RUNNING", "INF_RIBBON_LOW", "INF_FEEDER_NEAR_EMPTY"}
+)
+
+
+def status_from_rst(status: RawStatus) -> tuple[PrinterState, frozenset[Condition]]:
+    """Map an `Rst` reading onto the shared status model (A3).
+
+    WARNING with only informational minors (ribbon low, feeder near empty) is still printable:
+    `Ss` refuses by itself when it cannot start (A4). ERROR without a known minor becomes
+    SERVICE_REQUESTED, so an error never looks printable.
+    """
+    conditions = {MINOR_CONDITIONS[m] for m in status.minors if m in MINOR_CONDITIONS}
+    if status.major == "OFF":
+        return PrinterState.OFFLINE, frozenset({Condition.OFFLINE, *conditions})
+    if status.major == "ERROR" and not conditions:
+        conditions.add(Condition.SERVICE_REQUESTED)
+    if conditions:
+        return PrinterState.NEEDS_OPERATOR, frozenset(conditions)
+    if "INF_PRINTING_RUNNING" in status.minors:
+        return PrinterState.PRINTING, frozenset()
+    return PrinterState.IDLE, frozenset()
+
+
+def split_reply(buffer: bytearray) -> bytes | None:
+    """Take one complete reply off the front of `buffer` (A1), or None when none is complete.
+
+    A reply ends at CR or NUL; terminators with nothing before them (a NUL after a CR, padding)
+    are dropped, so `OK\\r\\0` is one reply.
+    """
+    while True:
+        ends = [i for i in (buffer.find(CR), buffer.find(NUL)) if i >= 0]
+        if not ends:
+            if len(buffer) > MAX_REPLY_BYTES:
+                raise ProtocolError(f"reply longer than {MAX_REPLY_BYTES} bytes without a CR")
+            return None
+        end = min(ends)
+        reply = bytes(buffer[:end])
+        del buffer[: end + 1]
+        if reply:
+            return reply
+
+
+# ---------------------------------------------------------------------------------------------
+# Panels: packing and compression (vectorised; arrays are PANEL_LINES x PANEL_DOTS)
+
+
+def pack_mono_panel(dots: NDArray[np.bool_]) -> bytes:
+    """1 bit per dot, MSB = leftmost dot, 1 = ink: the 82,296-byte `Db;k|o;2` payload."""
+    _check_shape(dots)
+    return np.packbits(dots, axis=1).tobytes()
+
+
+def unpack_mono_panel(data: bytes) -> NDArray[np.bool_]:
+    if len(data) != panel_bytes(2):
+        raise ProtocolError(f"a 2-level panel is {panel_bytes(2)} bytes, got {len(data)}")
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(PANEL_LINES, LINE_BYTES_1BIT)
+    return np.unpackbits(rows, axis=1).astype(bool)
+
+
+_SHIFTS_5BIT: Final = np.arange(35, -1, -5, dtype=np.uint64)  # 8 dots → 40 bits, MSB first
+
+
+def pack_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+    """5 bits per dot, bit-packed MSB first: the 411,480-byte `Db;y|m|c;32` payload.
+
+    Eight dots (eight bytes, read as one big-endian 64-bit word) make five bytes: three
+    mask-and-shift steps squeeze the 5-bit values together, pairs, then quads, then halves.
+    """
+    _check_shape(levels)
+    words = np.ascontiguousarray(levels).view(">u8").astype(np.uint64)
+    words = ((words & np.uint64(0xFF00FF00FF00FF00)) >> np.uint64(3)) | (
+        words & np.uint64(0x00FF00FF00FF00FF)
+    )
+    words = ((words & np.uint64(0xFFFF0000FFFF0000)) >> np.uint64(6)) | (
+        words & np.uint64(0x0000FFFF0000FFFF)
+    )
+    words = ((words & np.uint64(0xFFFFFFFF00000000)) >> np.uint64(12)) | (
+        words & np.uint64(0x00000000FFFFFFFF)
+    )
+    words = words.ravel()
+    # The 40-bit value's five bytes, most significant first (column writes beat a strided copy).
+    packed = np.empty((words.size, 5), dtype=np.uint8)
+    for column, shift in enumerate((32, 24, 16, 8, 0)):
+        packed[:, column] = words >> np.uint64(shift)
+    return packed.tobytes()
+
+
+def unpack_colour_panel(data: bytes) -> NDArray[np.uint8]:
+    if len(data) != panel_bytes(32):
+        raise ProtocolError(f"a 32-level panel is {panel_bytes(32)} bytes, got {len(data)}")
+    five = np.frombuffer(data, dtype=np.uint8).reshape(-1, 5)
+    padded = np.zeros((five.shape[0], 8), dtype=np.uint8)
+    padded[:, 3:] = five
+    words = padded.view(">u8").reshape(-1, 1)
+    dots = (words >> _SHIFTS_5BIT) & np.uint64(0x1F)
+    return dots.astype(np.uint8).reshape(PANEL_LINES, PANEL_DOTS)
+
+
+def compress_mono_panel(dots: NDArray[np.bool_]) -> bytes:
+    """K/O line compression (facts): 0x00 white line, 0xFF black line, N then N bytes."""
+    _check_shape(dots)
+    if dots.all():  # the varnish panel, every card: one 0xFF per line
+        return b"\xff" * PANEL_LINES
+    rows = np.packbits(dots, axis=1)
+    nonzero = rows != 0
+    # Useful bytes = index of the last non-zero byte + 1 (0 for a white line).
+    useful = np.where(nonzero.any(axis=1), LINE_BYTES_1BIT - np.argmax(nonzero[:, ::-1], axis=1), 0)
+    black = (rows == 0xFF).all(axis=1)
+    table = np.empty((PANEL_LINES, LINE_BYTES_1BIT + 1), dtype=np.uint8)
+    table[:, 0] = np.where(black, 0xFF, useful)
+    table[:, 1:] = rows
+    # Keep the lead byte and, for lines that are not black, the useful bytes after it.
+    keep = np.arange(LINE_BYTES_1BIT + 1) <= np.where(black, 0, useful)[:, None]
+    return table[keep].tobytes()
+
+
+def decompress_mono_panel(data: bytes) -> NDArray[np.bool_]:
+    """Inverse of `compress_mono_panel`; the payload must make exactly 1016 lines."""
+    rows = np.zeros((PANEL_LINES, LINE_BYTES_1BIT), dtype=np.uint8)
+    pos = 0
+    for line in range(PANEL_LINES):
+        if pos >= len(data):
+            raise ProtocolError(f"compressed K/O panel ends after {line} of {PANEL_LINES} lines")
+        lead = data[pos]
+        pos += 1
+        if lead == 0xFF:
+            rows[line] = 0xFF
+        elif lead > LINE_BYTES_1BIT:
+            raise ProtocolError(f"line {line}: lead byte {lead} is not 0, 1..81 or 255")
+        elif lead:
+            if pos + lead > len(data):
+                raise ProtocolError(f"line {line}: {lead} bytes announced, data ends first")
+            rows[line, :lead] = np.frombuffer(data, dtype=np.uint8, count=lead, offset=pos)
+            pos += lead
+    if pos != len(data):
+        raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
+    return np.unpackbits(rows, axis=1).astype(bool)
+
+
+def compress_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+    """Y/M/C run-length compression at 32 levels, layout A9 (module docstring)."""
+    _check_shape(levels)
+    if int(levels.max(initial=0)) > COLOUR_MAX:
+        raise ValueError("32-level dots must be 0..31")
+    flat = levels.ravel()
+    change = np.ones(levels.shape, dtype=bool)
+    change[:, 1:] = levels[:, 1:] != levels[:, :-1]
+    starts = np.flatnonzero(change.ravel())
+    lengths = np.diff(np.append(starts, flat.size))
+    values = flat[starts]
+    ends_line = (starts % PANEL_DOTS) + lengths == PANEL_DOTS
+    rest_blank = ends_line & (values == 0)
+    single = (lengths == 1) & ~rest_blank
+    size = np.where(single, 1, 2)
+    offsets = np.concatenate(([0], np.cumsum(size)[:-1]))
+    out = np.empty(int(size.sum()), dtype=np.uint8)
+    extra = np.minimum(lengths >> 8, 2)  # how many of bits 6 and 5 add 256
+    ext_bits = np.select([extra == 2, extra == 1], [0x60, 0x40], 0)
+    first = np.where(single, values, 0x80 | ext_bits | values)
+    first = np.where(rest_blank, 0x80, first)
+    second = np.where(rest_blank, 0, lengths - (extra << 8))
+    out[offsets] = first
+    two = ~single
+    out[offsets[two] + 1] = second[two]
+    return out.tobytes()
+
+
+def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
+    """Inverse of `compress_colour_panel` (slow, pure Python: for tests and stream checks)."""
+    levels = np.zeros((PANEL_LINES, PANEL_DOTS), dtype=np.uint8)
+    pos = 0
+    for line in range(PANEL_LINES):
+        dot = 0
+        while dot < PANEL_DOTS:
+            if pos >= len(data):
+                raise ProtocolError(f"compressed colour panel ends in line {line}")
+            token = data[pos]
+            pos += 1
+            if not token & 0x80:
+                if token > COLOUR_MAX:
+                    raise ProtocolError(f"line {line}: dot value {token} is over 31")
+                levels[line, dot] = token
+                dot += 1
+                continue
+            if pos >= len(data):
+                raise ProtocolError(f"line {line}: run without a counter byte")
+            count = data[pos] + 256 * (((token >> 6) & 1) + ((token >> 5) & 1))
+            pos += 1
+            if count == 0:
+                break  # the rest of the line is blank
+            if dot + count > PANEL_DOTS:
+                raise ProtocolError(f"line {line}: run of {count} overflows the line")
+            levels[line, dot : dot + count] = token & 0x1F
+            dot += count
+    if pos != len(data):
+        raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
+    return levels
+
+
+def _check_shape(array: NDArray[np.generic]) -> None:
+    if array.shape != (PANEL_LINES, PANEL_DOTS):
+        raise ValueError(f"a panel is {PANEL_LINES}x{PANEL_DOTS}, got {array.shape}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Recorded print streams: split into commands (the reader rule of the facts)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCommand:
+    name: str
+    params: tuple[str, ...]
+    payload: bytes | None = None  # Db/Dbc data
+
+    @property
+    def panel(self) -> str:
+        return self.params[0]
+
+    @property
+    def levels(self) -> int:
+        return int(self.params[1])
+
+
+def split_stream(stream: bytes) -> list[StreamCommand]:
+    return list(iter_stream(stream))
+
+
+def iter_stream(stream: bytes) -> Iterator[StreamCommand]:
+    """Split a print stream into commands; NULs between commands are skipped.
+
+    Db reads the implied panel size and Dbc its declared byte count before expecting the CR,
+    since payloads contain ESC and CR. Dbc is accepted with four or five fields.
+    """
+    pos = 0
+    size = len(stream)
+    while pos < size:
+        if stream[pos] == NUL:
+            pos += 1
+            continue
+        if stream[pos] != ESC:
+            raise ProtocolError(f"offset {pos}: expected ESC, got 0x{stream[pos]:02x}")
+        pos += 1
+        if stream.startswith(b"Db;", pos) or stream.startswith(b"Dbc;", pos):
+            command, pos = _read_download(stream, pos)
+            yield command
+            continue
+        end = stream.find(bytes([CR]), pos)
+        if end < 0:
+            raise ProtocolError(f"offset {pos}: command without a CR")
+        try:
+            fields = stream[pos:end].decode("ascii").split(";")
+        except UnicodeDecodeError:
+            raise ProtocolError(f"offset {pos}: command is not ASCII") from None
+        yield StreamCommand(fields[0], tuple(fields[1:]))
+        pos = end + 1
+
+
+def _field(stream: bytes, pos: int) -> tuple[str, int]:
+    end = stream.find(b";", pos, pos + 12)
+    if end < 0:
+        raise ProtocolError(f"offset {pos}: download header field without ';'")
+    return stream[pos:end].decode("ascii", "replace"), end + 1
+
+
+def _read_download(stream: bytes, pos: int) -> tuple[StreamCommand, int]:
+    start = pos
+    name, pos = _field(stream, pos)
+    panel, pos = _field(stream, pos)
+    levels_text, pos = _field(stream, pos)
+    if panel not in PANELS or not levels_text.isdigit() or int(levels_text) not in BITS_PER_LEVEL:
+        raise ProtocolError(f"offset {start}: bad download header {name};{panel};{levels_text}")
+    levels = int(levels_text)
+    params: tuple[str, ...] = (panel, levels_text)
+    if name == "Db":
+        length = panel_bytes(levels)
+    else:
+        count, after = _field(stream, pos)
+        if not count.isdigit():
+            raise ProtocolError(f"offset {pos}: Dbc byte count {count!r} is not a number")
+        length, pos = int(count), after
+        params += (count,)
+        if _byte_at(stream, pos + length) != CR:
+            # Five-field form: the field just read was first_line, the byte count follows.
+            count2, after2 = _field(stream, pos)
+            if not count2.isdigit() or _byte_at(stream, after2 + int(count2)) != CR:
+                raise ProtocolError(f"offset {start}: Dbc payload not followed by CR")
+            length, pos = int(count2), after2
+            params += (count2,)
+    payload = stream[pos : pos + length]
+    if len(payload) != length or _byte_at(stream, pos + length) != CR:
+        raise ProtocolError(f"offset {start}: {name} payload of {length} bytes not ended by CR")
+    return StreamCommand(name, params, payload), pos + length + 1
+
+
+def _byte_at(stream: bytes, pos: int) -> int | None:
+    return stream[pos] if 0 <= pos < len(stream) else None
+
+
+def decode_panel(command: StreamCommand) -> NDArray[np.bool_] | NDArray[np.uint8]:
+    """The bitmap a Db/Dbc command carries: bool dots for K/O, 0..31 levels for Y/M/C."""
+    if command.payload is None:
+        raise ValueError(f"{command.name} carries no panel")
+    compressed = command.name == "Dbc"
+    if command.levels == 2:
+        return (decompress_mono_panel if compressed else unpack_mono_panel)(command.payload)
+    if command.levels == 32:
+        return (decompress_colour_panel if compressed else unpack_colour_panel)(command.payload)
+    raise ProtocolError(f"{command.levels}-level panels are not decoded (printd sends 2 and 32)")

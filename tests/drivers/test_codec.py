@@ -1,0 +1,312 @@
+"""Golden bytes for every command the driver sends, and every reply in docs/evolis-protocol.md."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from printd.drivers.evolis import codec
+from printd.drivers.evolis.codec import (
+    ErrorName,
+    ErrorReply,
+    Number,
+    Ok,
+    RawStatus,
+    Ribbon,
+    Text,
+    Volts,
+    decode_reply,
+    encode_command,
+    encode_download,
+)
+from printd.drivers.status import Condition, PrinterState
+from printd.errors import ProtocolError
+
+
+@pytest.mark.parametrize(
+    ("args", "wire"),
+    [
+        (("Rtp",), "1b5274700d"),
+        (("Rsn",), "1b52736e0d"),
+        (("Rfv",), "1b5266760d"),
+        (("Rst",), "1b5273740d"),
+        (("Rr",), "1b52720d"),
+        (("Rco", "l"), "1b52636f3b6c0d"),
+        (("Rse", "f"), "1b5273653b660d"),
+        (("Pem", 2), "1b50656d3b320d"),
+        (("Pr", "ymcko"), "1b50723b796d636b6f0d"),
+        (("Pr", "k"), "1b50723b6b0d"),
+        (("Pmi", "F", "s"), "1b506d693b463b730d"),
+        (("Ss",), "1b53730d"),
+        (("Sr",), "1b53720d"),
+        (("Sv",), "1b53760d"),
+        (("Se",), "1b53650d"),
+        (("Se", 1), "1b53653b310d"),
+        (("Pc", "k", "=", 10), "1b50633b6b3b3d3b31300d"),
+    ],
+)
+def test_command_golden_bytes(args: tuple[str, ...], wire: str) -> None:
+    assert encode_command(*args) == bytes.fromhex(wire)
+
+
+def test_commands_match_the_vendor_capture_prefix() -> None:
+    # card-white's first bytes, as the vendor's driver sent them.
+    prefix = bytes.fromhex("1b50723b6b0d1b506d693b463b730d1b50633b6b3b3d3b31300d")
+    ours = encode_command("Pr", "k") + encode_command("Pmi", "F", "s")
+    ours += encode_command("Pc", "k", "=", 10)
+    assert ours == prefix
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("Xyz",), "not an encodable"),
+        (("Db",), "not an encodable"),
+        (("Rco",), "takes 1..1"),
+        (("Ss", "x"), "takes 0..0"),
+        (("Pr", "ymc;ko"), "contains ';'"),
+        (("Pr", "a\rb"), "control byte"),
+    ],
+)
+def test_encode_command_refuses_bad_use(args: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        encode_command(*args)
+
+
+def test_db_golden_header_and_size() -> None:
+    data = bytes(codec.panel_bytes(2))
+    frame = encode_download("k", 2, data, compressed=False)
+    assert frame[:8] == b"\x1bDb;k;2;"
+    assert frame[-1:] == b"\r"
+    assert len(frame) == 8 + 82_296 + 1
+    colour = encode_download("y", 32, bytes(411_480), compressed=False)
+    assert colour[:9] == b"\x1bDb;y;32;"
+    assert len(colour) == 9 + 411_480 + 1
+
+
+def test_dbc_golden_bytes() -> None:
+    assert encode_download("o", 2, b"\xff\x00", compressed=True) == bytes.fromhex(
+        "1b4462633b6f3b323b323bff000d"
+    )
+
+
+@pytest.mark.parametrize(
+    ("panel", "levels", "size", "message"),
+    [
+        ("k", 2, 10, "needs 82296 bytes"),
+        ("x", 2, 82_296, "panel must be"),
+        ("k", 32, 411_480, "not sent at 32"),
+        ("y", 2, 82_296, "not sent at 2"),
+        ("y", 16, 1, "levels must be"),
+    ],
+)
+def test_encode_download_refuses(panel: str, levels: int, size: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        encode_download(panel, levels, bytes(size), compressed=False)
+
+
+# -- replies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "raw", "expected"),
+    [
+        ("Pem", b"OK", Ok()),
+        ("Ss", b"OK", Ok()),
+        ("Se", b"OK", Ok()),
+        ("Dbc", b"OK", Ok()),
+        ("Rtp", b"Primacy", Text("Primacy")),
+        ("Rfv", b"1.0.0-sim", Text("1.0.0-sim")),
+        ("Rr", b"ymcko", Ribbon("ymcko")),
+        ("Rr", b"KB", Ribbon("kb")),
+        ("Rr", b"NO RIBBON", Ribbon(None)),
+        ("Rco", b"450", Number(450)),
+        ("Rco", b"0", Number(0)),
+        ("Rco", b"-1", Number(None)),
+        ("Rse", b"5,00 Volts", Volts(5.0)),
+        ("Rse", b"0,00 Volts", Volts(0.0)),
+        ("Rst", b"READY;PRINTER_READY", RawStatus("READY", ("PRINTER_READY",))),
+        (
+            "Rst",
+            b"WARNING;DEF_COVER_OPEN;INF_RIBBON_LOW",
+            RawStatus("WARNING", ("DEF_COVER_OPEN", "INF_RIBBON_LOW")),
+        ),
+    ],
+)
+def test_decode_reply(command: str, raw: bytes, expected: codec.Reply) -> None:
+    assert decode_reply(command, raw) == expected
+
+
+@pytest.mark.parametrize("name", list(ErrorName))
+def test_every_error_reply_decodes(name: ErrorName) -> None:
+    reply = decode_reply("Se", f"ERR {name.value}".encode())
+    assert reply == ErrorReply(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "condition"),
+    [
+        (ErrorName.COVER_OPEN, Condition.COVER_OPEN),
+        (ErrorName.FEEDER_EMPTY, Condition.HOPPER_EMPTY),
+        (ErrorName.NO_RIBBON, Condition.RIBBON_MISSING),
+        (ErrorName.RIBBON_ENDED, Condition.RIBBON_OUT),
+        (ErrorName.UNSUPPORTED_RIBBON, Condition.RIBBON_WRONG),
+        (ErrorName.MECHANICAL, Condition.JAM),
+        (ErrorName.REJECT_BOX_FULL, Condition.REJECT_BOX_FULL),
+        (ErrorName.REJECTED, None),
+        (ErrorName.CMD, None),
+        (ErrorName.PARAM, None),
+        (ErrorName.NO_SEQUENCE, None),
+    ],
+)
+def test_error_conditions(name: ErrorName, condition: Condition | None) -> None:
+    assert ErrorReply(name).condition == condition
+
+
+@pytest.mark.parametrize(
+    ("command", "raw"),
+    [
+        ("Pem", b"KO"),
+        ("Pem", b"ok"),
+        ("Se", b"ERR BANANA"),
+        ("Rtp", b""),
+        ("Rtp", b"\xfe\x81?#"),
+        ("Rco", b"-2"),
+        ("Rco", b"12a"),
+        ("Rco", b"007"),
+        ("Rse", b"5 Volts"),
+        ("Rr", b"ymc ko"),
+        ("Rst", b"READY"),
+        ("Rst", b"BUSY;PRINTER_READY"),
+        ("Rst", b"READY;printer ready"),
+        ("Rst", b"READY;"),
+    ],
+)
+def test_malformed_replies_raise_protocol_error(command: str, raw: bytes) -> None:
+    with pytest.raises(ProtocolError):
+        decode_reply(command, raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "conditions"),
+    [
+        ("READY;PRINTER_READY", PrinterState.IDLE, set()),
+        ("READY;INF_PRINTING_RUNNING", PrinterState.PRINTING, set()),
+        ("READY;PRINTER_READY;INF_RIBBON_LOW", PrinterState.IDLE, set()),
+        ("READY;PRINTER_READY;INF_FEEDER_NEAR_EMPTY", PrinterState.IDLE, set()),
+        ("WARNING;DEF_COVER_OPEN", PrinterState.NEEDS_OPERATOR, {Condition.COVER_OPEN}),
+        ("WARNING;DEF_NO_RIBBON", PrinterState.NEEDS_OPERATOR, {Condition.RIBBON_MISSING}),
+        (
+            "WARNING;DEF_UNSUPPORTED_RIBBON",
+            PrinterState.NEEDS_OPERATOR,
+            {Condition.RIBBON_WRONG},
+        ),
+        ("ERROR;FEEDER_EMPTY", PrinterState.NEEDS_OPERATOR, {Condition.HOPPER_EMPTY}),
+        ("ERROR;RIBBON_ENDED", PrinterState.NEEDS_OPERATOR, {Condition.RIBBON_OUT}),
+        ("ERROR;ERR_MECHANICAL", PrinterState.NEEDS_OPERATOR, {Condition.JAM}),
+        (
+            "ERROR;ERR_REJECT_BOX_FULL;FEEDER_EMPTY",
+            PrinterState.NEEDS_OPERATOR,
+            {Condition.REJECT_BOX_FULL, Condition.HOPPER_EMPTY},
+        ),
+        ("ERROR;ERR_HEAD_TEMP", PrinterState.NEEDS_OPERATOR, {Condition.SERVICE_REQUESTED}),
+        ("OFF;PRINTER_OFFLINE", PrinterState.OFFLINE, {Condition.OFFLINE}),
+    ],
+)
+def test_rst_maps_to_status_model(
+    text: str, state: PrinterState, conditions: set[Condition]
+) -> None:
+    reply = decode_reply("Rst", text.encode())
+    assert isinstance(reply, RawStatus)
+    assert codec.status_from_rst(reply) == (state, frozenset(conditions))
+
+
+def test_split_reply_takes_cr_or_nul_and_skips_empty() -> None:
+    buffer = bytearray(b"\x00OK\r\x00READY;PRINTER_READY\x00Pri")
+    assert codec.split_reply(buffer) == b"OK"
+    assert codec.split_reply(buffer) == b"READY;PRINTER_READY"
+    assert codec.split_reply(buffer) is None
+    assert buffer == bytearray(b"Pri")
+
+
+def test_split_reply_refuses_a_runaway_reply() -> None:
+    with pytest.raises(ProtocolError, match="without a CR"):
+        codec.split_reply(bytearray(b"A" * 300))
+
+
+# -- panels ----------------------------------------------------------------------------------
+
+
+def _random_levels(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    levels = rng.integers(0, 32, (1016, 648), dtype=np.uint8)
+    levels[10] = 0  # blank line
+    levels[11, 200:] = 0  # trailing blank
+    levels[12] = 31  # one run over 256 and 512
+    levels[13, :300] = 7  # run of 300: the 256 extension bit
+    return levels
+
+
+def test_colour_pack_round_trip_and_golden_first_group() -> None:
+    levels = _random_levels(1)
+    data = codec.pack_colour_panel(levels)
+    assert len(data) == 411_480
+    assert (codec.unpack_colour_panel(data) == levels).all()
+    first = np.zeros((1016, 648), dtype=np.uint8)
+    first[0, :8] = [1, 2, 3, 4, 5, 6, 7, 31]
+    # 00001 00010 00011 00100 00101 00110 00111 11111
+    assert codec.pack_colour_panel(first)[:5] == bytes.fromhex("08864298ff")
+
+
+def test_colour_compression_round_trip() -> None:
+    levels = _random_levels(2)
+    data = codec.compress_colour_panel(levels)
+    assert (codec.decompress_colour_panel(data) == levels).all()
+
+
+def test_colour_compression_golden_lines() -> None:
+    levels = np.zeros((1016, 648), dtype=np.uint8)
+    levels[0, :3] = [5, 5, 9]  # run of two 5s, one 9, then blank
+    levels[1, :] = 31  # 648 dots: 512 + 136
+    data = codec.compress_colour_panel(levels)
+    assert data[:5] == bytes.fromhex("8502098000")
+    assert data[5:7] == bytes([0x80 | 0x60 | 31, 136])
+    assert data[7:] == b"\x80\x00" * 1014
+
+
+def test_mono_compression_golden_lines() -> None:
+    dots = np.zeros((1016, 648), dtype=bool)
+    dots[1] = True  # black line
+    dots[2, 0] = True  # one dot: 1 useful byte 0x80
+    dots[3, 647] = True  # last dot: 81 useful bytes
+    data = codec.compress_mono_panel(dots)
+    assert data[:4] == bytes.fromhex("00ff0180")
+    assert data[4] == 81
+    assert data[5:85] == bytes(80)
+    assert data[85] == 0x01
+    assert data[86:] == bytes(1012)
+    assert (codec.decompress_mono_panel(data) == dots).all()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00" * 1015, "ends after 1015"),
+        (b"\x00" * 1017, "1 bytes left"),
+        (b"\x52" + b"\x00" * 1015, "lead byte 82"),
+        (b"\x05\x01", "announced"),
+    ],
+)
+def test_mono_decompression_refuses_bad_data(data: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        codec.decompress_mono_panel(data)
+
+
+def test_all_black_panel_is_one_lead_byte_per_line() -> None:
+    dots = np.ones((1016, 648), dtype=bool)
+    data = codec.compress_mono_panel(dots)
+    assert data == b"\xff" * 1016
+    assert codec.decompress_mono_panel(data).all()
+    almost = dots.copy()
+    almost[0, 0] = False
+    assert codec.compress_mono_panel(almost)[:2] == bytes([81, 0x7F])

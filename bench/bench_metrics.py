@@ -33,8 +33,8 @@ def build_history(store: Store) -> None:
     db = store.db
     db.execute("PRAGMA synchronous=OFF")
     with store.transaction():
-        store._book(db, Entry(Item.BLANKS, Kind.RECEIVED, JOBS + 20_000), "bench")  # noqa: SLF001
-        store._book(db, Entry(Item.RIBBONS, Kind.RECEIVED, 300), "bench")  # noqa: SLF001
+        store._book(db, Entry(Item.BLANKS, Kind.RECEIVED, JOBS + 20_000), "bench")
+        store._book(db, Entry(Item.RIBBONS, Kind.RECEIVED, 300), "bench")
         for name in PRINTERS:
             db.execute(
                 "INSERT INTO ribbons (printer, type, capacity, installed_at) VALUES (?,?,?,?)",
@@ -53,14 +53,14 @@ def build_history(store: Store) -> None:
                 Entry(Item.BLANKS, Kind.PRINTED, 1, printer, job_id=f"job-{i}"),
                 Entry(Item.RIBBON_PRINTS, Kind.USED, 1, printer, job_id=f"job-{i}"),
             ):
-                store._book(db, entry, "bench")  # noqa: SLF001
+                store._book(db, entry, "bench")
             if i % 97 == 0:
-                store._book(  # noqa: SLF001
+                store._book(
                     db, Entry(Item.BLANKS, Kind.SPOILED, 0, printer, "rejected"), "bench"
                 )
-        store._bump(db, "jobs_state", JOBS, label="printed")  # noqa: SLF001
-        store._bump(db, "jobs_completed", JOBS, label="printed")  # noqa: SLF001
-        store._bump(db, "jobs_submitted", JOBS)  # noqa: SLF001
+        store._bump(db, "jobs_state", JOBS, label="printed")
+        store._bump(db, "jobs_completed", JOBS, label="printed")
+        store._bump(db, "jobs_submitted", JOBS)
     db.execute("PRAGMA synchronous=FULL")
 
 

@@ -1,7 +1,8 @@
 """The local HTTP API, served on a Unix socket only (mode 0660, group from config).
 
-JSON in and out; the caller's uid from SO_PEERCRED is the actor of every change. Errors carry
-a message an operator can act on and a `kind` the CLI maps to its exit code.
+JSON in and out, described by `docs/api/openapi.yaml`; the caller's uid from SO_PEERCRED is
+the actor of every change. Every refusal is a 4xx with `{"error": message, "kind": class}`:
+the message is written for the operator, the kind is what printctl maps to its exit code.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import grp
 import json
 import os
 import pwd
+import re
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,23 @@ STATUS_BY_ERROR: list[tuple[type[PrintdError], int]] = [
     (JobError, 422),
     (StoreError, 503),
 ]
+# aiohttp's own refusals (no route, wrong method, body too large) get the same JSON shape.
+KIND_BY_HTTP_STATUS = {
+    404: "NotFoundError",
+    405: "MethodNotAllowed",
+    413: "JobError",
+    415: "JobError",
+}
+MESSAGE_BY_HTTP_STATUS = {
+    404: "no such API path; see docs/api/openapi.yaml",
+    405: "this API path does not take that HTTP method",
+    413: f"the request is larger than {MAX_BODY // 2**20} MB",
+}
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Day boundaries are computed as timestamps; outside these years they overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+JOB_ACTIONS = ("cancel", "hold", "release", "reprint", "reconcile")
+MAX_REASON = 500
 
 
 def peer_actor(request: web.Request) -> str:
@@ -50,8 +70,17 @@ def peer_actor(request: web.Request) -> str:
         return f"uid {uid}"
 
 
-def _error(status: int, kind: str, message: str) -> web.Response:
-    return web.json_response({"error": message, "kind": kind}, status=status)
+def _error(
+    status: int, kind: str, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response({"error": message, "kind": kind}, status=status, headers=headers)
+
+
+def _from_http_exception(exc: web.HTTPException) -> web.Response:
+    kind = KIND_BY_HTTP_STATUS.get(exc.status, "BadRequest")
+    message = MESSAGE_BY_HTTP_STATUS.get(exc.status) or exc.text or exc.reason
+    headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+    return _error(exc.status, kind, message, headers)
 
 
 @web.middleware
@@ -59,8 +88,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     log = structlog.get_logger("printd.api")
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        log.info("api_refused", path=request.path, kind="http", status=exc.status)
+        return _from_http_exception(exc)
     except PrintdError as error:
         status = next((code for cls, code in STATUS_BY_ERROR if isinstance(error, cls)), 500)
         log.info("api_refused", path=request.path, kind=type(error).__name__, status=status)
@@ -71,25 +103,84 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 
 async def _body(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text=f"send JSON with 'Content-Type: application/json', not {request.content_type!r}"
+        )
+    # Bytes, not request.text(): a bogus charset in Content-Type must not decide the decoding.
+    raw = await request.read()
     try:
-        return await request.json(loads=json.loads)
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise JobError("the request body is not valid JSON") from None
+    try:
+        # Lone surrogates ("\ud800") are valid JSON but not text: the store could not save them.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise JobError("the request body has text that is not valid Unicode") from None
+    return body
 
 
-def _object(body: Any) -> dict[str, Any]:
+def _object(body: Any, allowed: Iterable[str]) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise JobError("the request body must be a JSON object")
+    known = set(allowed)
+    unknown = sorted(set(body) - known)
+    if unknown:
+        listed = ", ".join(sorted(known)) or "none"
+        raise JobError(f"{unknown[0]}: unknown field (known: {listed})")
     return body
+
+
+async def _optional_object(request: web.Request, allowed: Iterable[str]) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    return _object(await _body(request), allowed)
+
+
+def _query(request: web.Request, allowed: Iterable[str] = ()) -> dict[str, str]:
+    """The query parameters, refusing unknown ones: a misspelt filter must not list everything."""
+    known = set(allowed)
+    for name in request.query:
+        if name not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise JobError(f"{name or '(empty)'}: unknown query parameter (known: {listed})")
+    return dict(request.query)
+
+
+def _text(body: dict[str, Any], field: str, *, required: bool, limit: int = 64) -> str | None:
+    value = body.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise JobError(f"{field}: {'required, ' if required else ''}text of 1–{limit} characters")
+    return value
+
+
+def _day(value: str | None) -> str | None:
+    if value is None:
+        return None
+    when = None
+    if DAY_PATTERN.fullmatch(value):
+        try:
+            when = date.fromisoformat(value)
+        except ValueError:
+            when = None
+    if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise JobError(f"day: {value!r} is not a date like 2026-11-27")
+    return value
 
 
 def build_app(
     service: Service, status_forecast: Callable[[], dict[str, float | None]]
 ) -> web.Application:
+    """The API as an aiohttp app. The daemon serves it on its Unix socket; tests may serve it
+    on loopback TCP (the actor is then "local": there are no peer credentials)."""
     routes = web.RouteTableDef()
 
     @routes.get("/v1/status")
-    async def status(_: web.Request) -> web.Response:
+    async def status(request: web.Request) -> web.Response:
+        _query(request)
         return web.json_response(service.status(status_forecast()))
 
     @routes.post("/v1/jobs")
@@ -99,64 +190,78 @@ def build_app(
 
     @routes.get("/v1/jobs")
     async def jobs(request: web.Request) -> web.Response:
-        return web.json_response({"jobs": service.jobs(request.query.get("state"))})
+        state = _query(request, ["state"]).get("state")
+        if state == "":
+            raise JobError("state: empty; leave it out to list every job")
+        return web.json_response({"jobs": service.jobs(state)})
 
     @routes.get("/v1/jobs/{job_id}")
     async def show(request: web.Request) -> web.Response:
+        _query(request)
         return web.json_response({"job": service.job(request.match_info["job_id"])})
 
     @routes.post("/v1/jobs/{job_id}/{action}")
     async def act(request: web.Request) -> web.Response:
         job_id, action = request.match_info["job_id"], request.match_info["action"]
+        if action not in JOB_ACTIONS:
+            raise NotFoundError(f"unknown action {action!r} (known: {', '.join(JOB_ACTIONS)})")
         actor = peer_actor(request)
-        body = _object(await _body(request)) if request.can_read_body else {}
-        if action == "cancel":
-            job = service.cancel(job_id, actor)
-        elif action == "hold":
-            job = service.hold(job_id, actor)
-        elif action == "release":
-            job = service.release(job_id, actor)
-        elif action == "reprint":
-            job = service.reprint(job_id, str(body.get("reason", "")), actor)
+        if action == "reprint":
+            body = _object(await _body(request), ["reason"])
+            reason = _text(body, "reason", required=True, limit=MAX_REASON)
+            job = service.reprint(job_id, str(reason), actor)
         elif action == "reconcile":
-            job = service.reconcile(job_id, str(body.get("outcome", "")), actor)
+            body = _object(await _body(request), ["outcome"])
+            outcome = body.get("outcome")
+            if outcome not in ("printed", "spoiled"):
+                raise JobError("outcome: required, 'printed' or 'spoiled'")
+            job = service.reconcile(job_id, outcome, actor)
         else:
-            raise NotFoundError(f"unknown action {action!r}")
+            await _optional_object(request, [])
+            job = {
+                "cancel": service.cancel,
+                "hold": service.hold,
+                "release": service.release,
+            }[action](job_id, actor)
         return web.json_response({"job": job})
 
     @routes.post("/v1/blanks/{action}")
     async def blanks(request: web.Request) -> web.Response:
-        body = _object(await _body(request))
         action = request.match_info["action"]
+        if action not in ("load", "unload"):
+            raise NotFoundError(f"unknown action {action!r} (known: load, unload)")
+        body = _object(await _body(request), ["count", "printer"])
+        printer = _text(body, "printer", required=False)
         actor = peer_actor(request)
         if action == "load":
-            out = service.blanks_load(body.get("count"), body.get("printer"), actor)
-        elif action == "unload":
-            out = service.blanks_unload(body.get("count"), body.get("printer"), actor)
+            out = service.blanks_load(body.get("count"), printer, actor)
         else:
-            raise NotFoundError(f"unknown action {action!r}")
+            out = service.blanks_unload(body.get("count"), printer, actor)
         return web.json_response(out)
 
     @routes.post("/v1/ribbon/install")
     async def ribbon(request: web.Request) -> web.Response:
-        body = _object(await _body(request))
+        body = _object(await _body(request), ["type", "capacity", "printer"])
+        printer = _text(body, "printer", required=False)
         out = service.ribbon_install(
-            body.get("type"), body.get("capacity"), body.get("printer"), peer_actor(request)
+            body.get("type"), body.get("capacity"), printer, peer_actor(request)
         )
         return web.json_response(out)
 
     @routes.post("/v1/stock/receive")
     async def stock(request: web.Request) -> web.Response:
-        body = _object(await _body(request))
+        body = _object(await _body(request), ["blanks", "ribbons"])
         out = service.stock_receive(body.get("blanks"), body.get("ribbons"), peer_actor(request))
         return web.json_response(out)
 
     @routes.get("/v1/report")
     async def report(request: web.Request) -> web.Response:
-        return web.json_response(service.report(request.query.get("day")))
+        day = _query(request, ["day"]).get("day")
+        return web.json_response(service.report(_day(day)))
 
     @routes.get("/v1/audit/verify")
-    async def audit(_: web.Request) -> web.Response:
+    async def audit(request: web.Request) -> web.Response:
+        _query(request)
         return web.json_response(service.audit_verify())
 
     app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)

@@ -21,6 +21,7 @@ SIM_PRODUCT_ID = 0x0A00
 @dataclass
 class BuiltPrinter:
     driver: CardDriver
+    transport: Transport | None = None
     hands: Any = None  # the simulator, for sim:// printers: the operator's hands
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -71,7 +72,7 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
 
 def build_printer(printer: PrinterConfig, state_dir: Path) -> BuiltPrinter:
     built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
-    transport = _transport(printer, built, state_dir)
+    built.transport = transport = _transport(printer, built, state_dir)
     if printer.driver == "raw":
         from printd.drivers.raw import RawDriver
 

@@ -21,7 +21,7 @@ from printd.queue.store import JobSpec
 CARD_SIZE = (1016, 648)  # CR-80 at 300 dpi, landscape
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-NIK_PATTERN = re.compile(r"\d{16}")
+NIK_PATTERN = re.compile(r"[0-9]{16}")  # \d would also take Arabic-Indic digits
 DATA_URL_PREFIX = "data:image/png;base64,"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KNOWN_FIELDS = {"id", "document", "holder", "front", "back", "batch", "priority", "ribbon_type"}

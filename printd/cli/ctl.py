@@ -1,4 +1,8 @@
-"""printctl: what operators use all day at the counter (DESIGN §6 verbs)."""
+"""printctl: what operators use all day at the counter (DESIGN §6 verbs).
+
+Human output by default, in Bahasa Indonesia or English (`--lang`, else the locale);
+`--json` for scripts. Exit codes per error class are README's table.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,31 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
+from gettext import NullTranslations
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from printd.cli import render
 from printd.cli.client import EXIT_UNREACHABLE, ApiError, Client
-from printd.errors import PrintdError
+from printd.cli.i18n import LANGUAGES, choose_language, translate_daemon_error, translations
+from printd.errors import JobError, PrintdError
 
 CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "printd.sim.toml"
 SYSTEM_SOCKET = Path("/run/printd/printd.sock")
 FINAL = {"printed", "failed", "cancelled", "interrupted"}
+JOB_STATES = (
+    "queued",
+    "held",
+    "printing",
+    "printed",
+    "spoiled",
+    "interrupted",
+    "failed",
+    "cancelled",
+)
+WAIT_POLL_SECONDS = 0.2
+EXIT_WAIT_NOT_PRINTED = 1  # --wait: a job ended failed, cancelled or interrupted
 
 
 def _socket_from_config(path: Path) -> Path:
@@ -25,6 +45,8 @@ def _socket_from_config(path: Path) -> Path:
 
 
 def find_socket(args: argparse.Namespace) -> Path:
+    """--socket, else $PRINTD_SOCKET, else --config's socket, else the checkout's demo
+    daemon, else the system daemon."""
     if args.socket:
         return Path(args.socket)
     if os.environ.get("PRINTD_SOCKET"):
@@ -36,301 +58,317 @@ def find_socket(args: argparse.Namespace) -> Path:
     return SYSTEM_SOCKET
 
 
-def _table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(line.rstrip() for line in lines)
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value
 
 
-def _bar(value: int | None, total: int | None, width: int = 20) -> str:
-    if value is None or not total:
-        return "?".ljust(width + 2)
-    filled = max(0, min(width, round(width * value / total)))
-    return "[" + "#" * filled + "." * (width - filled) + "]"
-
-
-def _ago(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def show_status(data: dict[str, Any]) -> str:
-    out = [f"station {data['station']}"]
-    for p in data["printers"]:
-        cond = ", ".join(p["conditions"]) or "-"
-        out.append("")
-        out.append(f"printer {p['name']}: {p['state']}  (conditions: {cond})")
-        if p.get("reason"):
-            out.append(f"  {p['reason']}")
-        ribbon = p.get("ribbon") or {}
-        out.append(
-            f"  hopper  {_bar(p['hopper'], p['hopper_capacity'])} "
-            f"{p['hopper']}/{p['hopper_capacity']}"
-            f" blanks (printer reports {p.get('printer_hopper', '?')})"
-        )
-        if ribbon:
-            out.append(
-                f"  ribbon  {_bar(ribbon['remaining'], ribbon['capacity'])} {ribbon['remaining']}/"
-                f"{ribbon['capacity']} prints, {ribbon['type']} (printer reports "
-                f"{p.get('printer_ribbon_remaining', '?')})"
-            )
-        else:
-            out.append("  ribbon  none recorded")
-        if p.get("model"):
-            out.append(f"  model {p['model']}  serial {p['serial']}  firmware {p['firmware']}")
-    queue = data["queue"]
-    out.append("")
-    out.append("queue   " + "  ".join(f"{k} {v}" for k, v in queue.items() if v))
-    out.append(f"today   printed {data['today']['printed']}  spoiled {data['today']['spoiled']}")
-    stock = data["stock"]
-    days = stock["days_remaining"]
-
-    def fmt(value: float | None) -> str:
-        return f"{value:.0f} days" if value is not None else "no forecast yet"
-
-    out.append(
-        f"stock   blanks {stock['blanks']} ({fmt(days.get('blanks'))})  ribbons "
-        f"{stock['ribbons']} (ribbon prints: {fmt(days.get('ribbon_prints'))})"
+def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
+    _ = t.gettext
+    p = argparse.ArgumentParser(prog="printctl", description=_("Talk to the printd daemon."))
+    p.add_argument("--socket", help=_("the daemon's socket (or set PRINTD_SOCKET)"))
+    p.add_argument("--config", help=_("read the socket path from this printd.toml"))
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    p.add_argument("--lang", choices=LANGUAGES, help=_("language: id or en (default: locale)"))
+    sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    sub.add_parser("status", help=_("printers, queue, today, stock on one screen"))
+    submit = sub.add_parser("submit", help=_("submit job files (or folders of them)"))
+    submit.add_argument("files", nargs="+", type=Path, metavar="FILE|DIR")
+    submit.add_argument("--wait", action="store_true", help=_("follow each job to its end"))
+    submit.add_argument(
+        "--progress", action="store_true", help=_("show progress even when not on a terminal")
     )
-    return "\n".join(out)
-
-
-def show_jobs(jobs: list[dict[str, Any]]) -> str:
-    if not jobs:
-        return "no jobs"
-    rows = [
-        [
-            j["id"],
-            j["state"],
-            j["printer"] or "-",
-            str(j["attempts"]),
-            _ago(j["updated_at"]),
-            j["reason"] or "",
-        ]
-        for j in jobs
-    ]
-    return _table(rows, ["JOB", "STATE", "PRINTER", "ATTEMPTS", "UPDATED", "REASON"])
-
-
-def show_job(job: dict[str, Any]) -> str:
-    out = [
-        f"job {job['id']}: {job['state']}",
-        (
-            f"  document {job['document']}  sides {job['sides']}"
-            f"  printer {job['printer'] or '-'}  attempts {job['attempts']}"
-        ),
-    ]
-    if job.get("reprint_of"):
-        out.append(f"  reprint of {job['reprint_of']}")
-    rows = [
-        [
-            _ago(e["at"]),
-            f"{e['from'] or ''}→{e['to'] or ''}" if e["to"] else e["kind"],
-            e["actor"],
-            e["reason"] or "",
-        ]
-        for e in job.get("events", [])
-    ]
-    out.append(_table(rows, ["WHEN", "CHANGE", "BY", "WHY"]))
-    return "\n".join(out)
-
-
-def show_supplies(data: dict[str, Any]) -> str:
-    out = [f"office stock: {data['stock_blanks']} blanks, {data['stock_ribbons']} ribbons"]
-    for name, p in data["printers"].items():
-        ribbon = p["ribbon"]
-        rib = (
-            f"{ribbon['type']} {ribbon['remaining']}/{ribbon['capacity']} prints"
-            if ribbon
-            else "no ribbon"
-        )
-        out.append(f"{name}: hopper {p['hopper']}/{p['hopper_capacity']}, {rib}")
-    return "\n".join(out)
-
-
-def show_report(r: dict[str, Any], csv: bool) -> str:
-    rows = [
-        ("opening stock (store room + hoppers)", r["opening"]["total"]),
-        ("received", r["received"]),
-        ("printed", r["printed"]),
-        ("spoiled", r["spoiled_total"]),
-        *((f"  spoiled: {reason}", n) for reason, n in sorted(r["spoiled"].items())),
-        ("closing stock (store room + hoppers)", r["closing"]["total"]),
-        ("  of which in the store room", r["closing"]["stock"]),
-        ("  of which in hoppers", r["closing"]["hoppers"]),
-        ("balance (must be 0)", r["balance"]),
-    ]
-    if csv:
-        return "item,blanks\n" + "\n".join(f'"{k.strip()}",{v}' for k, v in rows)
-    head = f"Daily reconciliation of blank cards, {r['day']} ({r['timezone']})"
-    return head + "\n" + _table([[k, str(v)] for k, v in rows], ["ITEM", "BLANKS"])
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="printctl", description="Talk to the printd daemon.")
-    p.add_argument("--socket", help="the daemon's socket (env PRINTD_SOCKET)")
-    p.add_argument("--config", help="read the socket path from this printd.toml")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    sub = p.add_subparsers(dest="verb", required=True)
-    sub.add_parser("status", help="printers, queue, supplies, today, stock")
-    submit = sub.add_parser("submit", help="submit job files (or folders of them)")
-    submit.add_argument("files", nargs="+", type=Path)
-    submit.add_argument("--wait", action="store_true", help="follow each job to its end")
-    jobs = sub.add_parser("jobs", help="list jobs")
-    jobs.add_argument("--state")
-    for verb in ("show", "cancel", "hold", "release"):
-        sub.add_parser(verb).add_argument("job")
-    reprint = sub.add_parser("reprint", help="print a printed card again, with a reason")
+    jobs = sub.add_parser("jobs", help=_("list jobs"))
+    jobs.add_argument("--state", choices=JOB_STATES)
+    jobs.add_argument("--ids", action="store_true", help=_("job ids only, one a line"))
+    for verb, text in (
+        ("show", _("a job and its audit trail")),
+        ("cancel", _("cancel a queued or held job")),
+        ("hold", _("keep a queued job from printing")),
+        ("release", _("queue a held job again")),
+    ):
+        sub.add_parser(verb, help=text).add_argument("job")
+    reprint = sub.add_parser("reprint", help=_("print a printed card again, with a reason"))
     reprint.add_argument("job")
     reprint.add_argument("--reason", required=True)
-    reconcile = sub.add_parser("reconcile", help="settle an interrupted job")
+    reconcile = sub.add_parser("reconcile", help=_("settle an interrupted job"))
     reconcile.add_argument("job")
     outcome = reconcile.add_mutually_exclusive_group(required=True)
     outcome.add_argument("--printed", action="store_const", const="printed", dest="outcome")
     outcome.add_argument("--spoiled", action="store_const", const="spoiled", dest="outcome")
-    blanks = sub.add_parser("blanks", help="blanks into or out of a hopper")
-    blanks_sub = blanks.add_subparsers(dest="action", required=True)
-    for action in ("load", "unload"):
-        a = blanks_sub.add_parser(action)
-        a.add_argument("count", type=int)
+    blanks = sub.add_parser("blanks", help=_("blanks into or out of a hopper"))
+    blanks_sub = blanks.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("load", _("from office stock into the hopper")),
+        ("unload", _("from the hopper back to office stock")),
+    ):
+        a = blanks_sub.add_parser(action, help=text)
+        a.add_argument("count", type=positive_int)
         a.add_argument("--printer")
-    ribbon = sub.add_parser("ribbon", help="record a ribbon change")
-    ribbon_sub = ribbon.add_subparsers(dest="action", required=True)
-    install = ribbon_sub.add_parser("install")
+    ribbon = sub.add_parser("ribbon", help=_("record a ribbon change"))
+    ribbon_sub = ribbon.add_subparsers(dest="action", required=True, metavar="ACTION")
+    install = ribbon_sub.add_parser("install", help=_("a new ribbon went into a printer"))
     install.add_argument("--type", required=True)
-    install.add_argument("--capacity", type=int)
+    install.add_argument("--capacity", type=positive_int)
     install.add_argument("--printer")
-    stock = sub.add_parser("stock", help="office stock deliveries")
-    stock_sub = stock.add_subparsers(dest="action", required=True)
-    receive = stock_sub.add_parser("receive")
-    receive.add_argument("--blanks", type=int)
-    receive.add_argument("--ribbons", type=int)
-    report = sub.add_parser("report", help="the daily reconciliation")
-    report.add_argument("--day")
-    report.add_argument("--csv", action="store_true")
-    sub.add_parser("audit", help="verify the audit trail").add_argument(
-        "action", choices=["verify"]
-    )
+    stock = sub.add_parser("stock", help=_("office stock deliveries"))
+    stock_sub = stock.add_subparsers(dest="action", required=True, metavar="ACTION")
+    receive = stock_sub.add_parser("receive", help=_("a delivery arrived"))
+    receive.add_argument("--blanks", type=positive_int)
+    receive.add_argument("--ribbons", type=positive_int)
+    report = sub.add_parser("report", help=_("the daily reconciliation of blanks"))
+    report.add_argument("--day", help=_("YYYY-MM-DD (default: today)"))
+    report.add_argument("--csv", action="store_true", help=_("as CSV for a spreadsheet"))
+    audit = sub.add_parser("audit", help=_("verify the audit trail"))
+    audit.add_argument("action", choices=["verify"])
+    completion = sub.add_parser("completion", help=_("print a shell completion script"))
+    completion.add_argument("shell", choices=["bash", "zsh"])
     return p
 
 
-def _job_files(paths: list[Path]) -> list[Path]:
+# ---- submit ---------------------------------------------------------------------------------
+
+
+class Progress:
+    """One updating line on a terminal; plain lines when asked for off a terminal."""
+
+    def __init__(self, stream: IO[str], total: int, enabled: bool) -> None:
+        self.stream, self.total = stream, total
+        self.tty = stream.isatty()
+        self.enabled = enabled or (self.tty and total > 1)
+
+    def step(self, done: int, label: str) -> None:
+        if not self.enabled:
+            return
+        line = f"{render.bar(done, self.total)} {done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+class SubmitOutcome:
+    def __init__(self) -> None:
+        self.results: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+        self.code = 0
+
+    def fail(self, code: int) -> None:
+        self.code = self.code or code
+
+
+def job_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
     return files
 
 
-def _submit(client: Client, args: argparse.Namespace) -> tuple[Any, str, int]:
-    from printd.jobfile import inline, load_job_file
+def submit(client: Client, args: argparse.Namespace, t: NullTranslations) -> SubmitOutcome:
+    from printd.jobfile import ParsedJob, inline, load_job_file
 
-    files = _job_files(args.files)
-    results: list[dict[str, Any]] = []
-    lines: list[str] = []
-    failures = 0
-    for index, path in enumerate(files, 1):
+    _ = t.gettext
+    out = SubmitOutcome()
+    files = job_files(args.files)
+    if not files:
+        folders = ", ".join(str(p) for p in args.files)
+        raise JobError(_("no job files (*.json) in {folders}").format(folders=folders))
+    # Validate every file first: all mistakes are shown at once, before anything is sent.
+    valid: list[tuple[Path, ParsedJob]] = []
+    for path in files:
         try:
-            parsed = load_job_file(path)
+            valid.append((path, load_job_file(path)))
+        except JobError as error:
+            out.results.append({"file": str(path), "error": str(error), "kind": "JobError"})
+            out.lines.append(_("refused: {error}").format(error=error))
+            out.fail(error.exit_code)
+    progress = Progress(sys.stderr, len(valid), args.progress and not args.json)
+    for index, (path, parsed) in enumerate(valid, 1):
+        progress.step(index - 1, _("submitting {file}").format(file=path.name))
+        try:
             reply = client.call("POST", "/v1/jobs", inline(parsed))
         except ApiError as error:
             if error.kind == "Unreachable":
+                progress.close()
                 raise
-            failures += 1
-            results.append({"file": str(path), "error": str(error)})
-            lines.append(f"[{index}/{len(files)}] {path}: REFUSED: {error}")
-            continue
-        except PrintdError as error:
-            failures += 1
-            results.append({"file": str(path), "error": str(error)})
-            lines.append(f"[{index}/{len(files)}] REFUSED: {error}")
+            out.results.append({"file": str(path), "error": str(error), "kind": error.kind})
+            message = translate_daemon_error(t, str(error))
+            out.lines.append(_("refused: {file}: {error}").format(file=path, error=message))
+            out.fail(error.exit_code)
             continue
         job = reply["job"]
-        results.append({"file": str(path), "job": job, "created": reply["created"]})
-        note = "queued" if reply["created"] else f"already known ({job['state']})"
-        lines.append(f"[{index}/{len(files)}] {path}: job {job['id']} {note}")
-        if not args.json:
-            print(lines[-1], file=sys.stderr, flush=True)
+        out.results.append({"file": str(path), "job": job, "created": reply["created"]})
+        note = (
+            _("job {id} queued").format(id=job["id"])
+            if reply["created"]
+            else _("job {id} already known ({state})").format(
+                id=job["id"], state=render.job_state(t, job["state"])
+            )
+        )
+        out.lines.append(f"[{index}/{len(valid)}] {path}: {note}")
+    progress.step(len(valid), _("submitted"))
+    progress.close()
     if args.wait:
-        for item in results:
-            if "job" not in item:
-                continue
-            while True:
-                job = client.call("GET", f"/v1/jobs/{item['job']['id']}")["job"]
-                if job["state"] in FINAL:
-                    item["job"] = job
-                    lines.append(f"job {job['id']}: {job['state']}")
-                    break
-                time.sleep(0.2)
-    return results, "\n".join(lines), 65 if failures else 0
+        _wait(client, out, args, t)
+    return out
 
 
-def run(args: argparse.Namespace) -> tuple[Any, str, int]:
-    client = Client(find_socket(args))
+def _wait(
+    client: Client, out: SubmitOutcome, args: argparse.Namespace, t: NullTranslations
+) -> None:
+    items = {r["job"]["id"]: r for r in out.results if "job" in r}
+    waiting = [i for i, r in items.items() if r["job"]["state"] not in FINAL]
+    progress = Progress(sys.stderr, len(items), args.progress and not args.json)
+    while True:
+        for job_id in list(waiting):
+            job = client.call("GET", f"/v1/jobs/{job_id}")["job"]
+            items[job_id]["job"] = job
+            if job["state"] in FINAL:
+                waiting.remove(job_id)
+        progress.step(
+            len(items) - len(waiting), t.gettext("waiting for {n} job(s)").format(n=len(waiting))
+        )
+        if not waiting:
+            break
+        time.sleep(WAIT_POLL_SECONDS)
+    progress.close()
+    for item in items.values():
+        out.lines.append(render.job_changed(t, item["job"]))
+        if item["job"]["state"] != "printed":
+            out.fail(EXIT_WAIT_NOT_PRINTED)
+
+
+# ---- the verbs ------------------------------------------------------------------------------
+
+
+def _query(**params: str | None) -> str:
+    from urllib.parse import urlencode
+
+    given = {k: v for k, v in params.items() if v is not None}
+    return "?" + urlencode(given) if given else ""
+
+
+def _job_path(job_id: str, action: str = "") -> str:
+    from urllib.parse import quote
+
+    return f"/v1/jobs/{quote(job_id, safe='')}" + (f"/{action}" if action else "")
+
+
+def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
+    """Do the verb; return (data for --json, text for humans, exit code)."""
+    client = Client(find_socket(args), t=t)
     verb = args.verb
     if verb == "status":
         data = client.call("GET", "/v1/status")
-        return data, show_status(data), 0
+        return data, render.status(t, data), 0
     if verb == "submit":
-        return _submit(client, args)
+        outcome = submit(client, args, t)
+        return outcome.results, "\n".join(outcome.lines), outcome.code
     if verb == "jobs":
-        query = f"?state={args.state}" if args.state else ""
-        data = client.call("GET", f"/v1/jobs{query}")
-        return data, show_jobs(data["jobs"]), 0
+        data = client.call("GET", "/v1/jobs" + _query(state=args.state))
+        if args.ids:
+            return [j["id"] for j in data["jobs"]], "\n".join(j["id"] for j in data["jobs"]), 0
+        return data, render.jobs(t, data["jobs"]), 0
     if verb == "show":
-        data = client.call("GET", f"/v1/jobs/{args.job}")
-        return data, show_job(data["job"]), 0
+        data = client.call("GET", _job_path(args.job))
+        return data, render.job(t, data["job"]), 0
     if verb in ("cancel", "hold", "release"):
-        data = client.call("POST", f"/v1/jobs/{args.job}/{verb}", {})
-        return data, f"job {args.job}: {data['job']['state']}", 0
+        data = client.call("POST", _job_path(args.job, verb), {})
+        return data, render.job_changed(t, data["job"]), 0
     if verb == "reprint":
-        data = client.call("POST", f"/v1/jobs/{args.job}/reprint", {"reason": args.reason})
-        return data, f"job {data['job']['id']} queued (reprint of {args.job})", 0
+        data = client.call("POST", _job_path(args.job, "reprint"), {"reason": args.reason})
+        text = t.gettext("Job {id} queued (reprint of {original})").format(
+            id=data["job"]["id"], original=args.job
+        )
+        return data, text, 0
     if verb == "reconcile":
-        data = client.call("POST", f"/v1/jobs/{args.job}/reconcile", {"outcome": args.outcome})
-        return data, f"job {args.job}: {data['job']['state']}", 0
+        data = client.call("POST", _job_path(args.job, "reconcile"), {"outcome": args.outcome})
+        return data, render.job_changed(t, data["job"]), 0
     if verb == "blanks":
         body = {"count": args.count, "printer": args.printer}
         data = client.call("POST", f"/v1/blanks/{args.action}", body)
-        return data, show_supplies(data), 0
+        return data, render.supplies(t, data), 0
     if verb == "ribbon":
         body = {"type": args.type, "capacity": args.capacity, "printer": args.printer}
         data = client.call("POST", "/v1/ribbon/install", body)
-        return data, show_supplies(data), 0
+        return data, render.supplies(t, data), 0
     if verb == "stock":
-        data = client.call(
-            "POST", "/v1/stock/receive", {"blanks": args.blanks, "ribbons": args.ribbons}
-        )
-        return data, show_supplies(data), 0
+        body = {"blanks": args.blanks, "ribbons": args.ribbons}
+        data = client.call("POST", "/v1/stock/receive", body)
+        return data, render.supplies(t, data), 0
     if verb == "report":
-        query = f"?day={args.day}" if args.day else ""
-        data = client.call("GET", f"/v1/report{query}")
-        return data, show_report(data, args.csv), 0
+        data = client.call("GET", "/v1/report" + _query(day=args.day))
+        station = client.call("GET", "/v1/status")["station"]
+        if args.csv:
+            return data, render.report_csv(t, data, station), 0
+        return data, render.report(t, data, station), 0
     data = client.call("GET", "/v1/audit/verify")
     text = (
-        "audit trail intact"
+        t.gettext("audit trail intact")
         if data["ok"]
-        else f"audit trail broken at event {data['first_broken_event']}"
+        else t.gettext("audit trail broken at event {n}").format(n=data["first_broken_event"])
     )
     return data, text, 0 if data["ok"] else 1
 
 
+def _completion(shell: str, parser: argparse.ArgumentParser) -> str:
+    from printd.cli.completion import bash_script, zsh_script
+    from printd.drivers.uri import RIBBON_TYPES
+
+    values = {"--type": sorted(RIBBON_TYPES)}
+    return bash_script(parser, values) if shell == "bash" else zsh_script(parser, values)
+
+
+def _lang_flag(argv: Sequence[str]) -> str | None:
+    """--lang is needed before parsing: the help and usage texts are translated too."""
+    for index, word in enumerate(argv):
+        if word == "--lang" and index + 1 < len(argv):
+            return argv[index + 1] if argv[index + 1] in LANGUAGES else None
+        if word.startswith("--lang="):
+            value = word.split("=", 1)[1]
+            return value if value in LANGUAGES else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    t = translations(choose_language(_lang_flag(argv), os.environ))
+    parser = build_parser(t)
+    args = parser.parse_args(argv)
+    if args.verb == "completion":
+        print(_completion(args.shell, parser), end="")
+        return 0
     try:
-        data, text, code = run(args)
+        data, text, code = run(args, t)
     except ApiError as error:
         code = EXIT_UNREACHABLE if error.kind == "Unreachable" else error.exit_code
         if args.json:
             print(json.dumps({"error": str(error), "kind": error.kind}))
         else:
-            print(f"printctl: {error}", file=sys.stderr)
+            message = translate_daemon_error(t, str(error))
+            print(f"printctl: {message}", file=sys.stderr)
         return code
     except PrintdError as error:
-        print(f"printctl: {error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"error": str(error), "kind": type(error).__name__}))
+        else:
+            print(f"printctl: {error}", file=sys.stderr)
         return error.exit_code
-    print(json.dumps(data, indent=2) if args.json else text)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    elif text:
+        print(text)
     return code
 
 

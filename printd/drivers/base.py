@@ -54,6 +54,9 @@ class CardDriver(Protocol):
 
     def status(self) -> PrinterStatus: ...
 
+    def prepare(self, card: CardRequest) -> None:
+        """Optional work ahead of time (rasterising); `print_card` must not depend on it."""
+
     def print_card(self, card: CardRequest) -> PrintResult: ...
 
     def close(self) -> None: ...

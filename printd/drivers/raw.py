@@ -76,6 +76,9 @@ class RawDriver:
             return PrinterStatus(PrinterState.UNKNOWN, source="none", detail="no status source")
         return reading
 
+    def prepare(self, card: CardRequest) -> None:
+        """Nothing to do ahead of time: the file is printer-ready."""
+
     def print_card(self, card: CardRequest) -> PrintResult:
         raise JobError(
             f"job {card.job_id}: the raw driver prints printer-ready files only; submit the"

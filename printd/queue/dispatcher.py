@@ -92,7 +92,8 @@ class Dispatcher:
         self._on_duration = on_duration
         self._connected = False
         self._stopping = False
-        self._busy = asyncio.Event()  # set while a card is in the printer
+        # The next job's card, decoded and rasterised while the current card prints.
+        self._next: tuple[str, asyncio.Task[CardRequest | None]] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -255,6 +256,32 @@ class Dispatcher:
         ribbon_type = ribbon["type"] if ribbon else self.printer.ribbon_type
         return CardRequest(job.id, front, back, ribbon_type)
 
+    async def _request_for(self, job: Job) -> CardRequest:
+        """The card for `job`: prepared while the previous card printed, or made now."""
+        if self._next is not None and self._next[0] == job.id:
+            prepared = await self._next[1]
+            self._next = None
+            if prepared is not None:
+                return prepared
+        return await asyncio.to_thread(self._load_images, job)
+
+    def _prepare_next(self, after: str) -> None:
+        upcoming = self.store.next_queued()
+        if upcoming is None or upcoming.id == after:
+            self._next = None
+            return
+        job = upcoming
+
+        def prepare() -> CardRequest | None:
+            try:
+                request = self._load_images(job)
+                self.driver.prepare(request)
+            except PrintdError:
+                return None  # it fails again, properly, when its turn comes
+            return request
+
+        self._next = (job.id, asyncio.create_task(asyncio.to_thread(prepare)))
+
     async def _print(self, job: Job) -> None:
         name = self.printer.name
         try:
@@ -276,8 +303,10 @@ class Dispatcher:
         started = time.monotonic()
         try:
             try:
-                request = self._load_images(job)
-                result = await asyncio.to_thread(self.driver.print_card, request)
+                request = await self._request_for(job)
+                printing = asyncio.create_task(asyncio.to_thread(self.driver.print_card, request))
+                self._prepare_next(after=job.id)
+                result = await printing
             except JobError as error:
                 self.store.transition(job.id, JobState.FAILED, actor=ACTOR, reason=str(error))
                 log.warning("job_failed", reason=str(error))

@@ -11,6 +11,7 @@ may have moved, so a failure from then on is `Outcome.UNKNOWN`, never a retry.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Final, Literal, NoReturn
 
@@ -105,6 +106,9 @@ class EvolisDriver:
         self._compress_colour = compress_colour  # A9 is unverified: off unless asked for
         self._connected = False
         self._buffer = bytearray()
+        # Rasterised frames of cards prepared ahead (the next job, while this one prints).
+        self._prepared: dict[str, list[tuple[str, bytes]]] = {}
+        self._prepared_lock = threading.Lock()
 
     # -- link ------------------------------------------------------------------------------
 
@@ -211,10 +215,18 @@ class EvolisDriver:
 
     # -- printing --------------------------------------------------------------------------
 
+    def prepare(self, card: CardRequest) -> None:
+        """Rasterise a card ahead of time, so the printer does not wait for it."""
+        downloads = self.downloads_for(card)
+        with self._prepared_lock:
+            self._prepared = {card.job_id: downloads}  # only the next card is ever kept
+
     def print_card(self, card: CardRequest) -> PrintResult:
         """Print one card (doc steps 2-4). Raises only while no blank can have moved."""
         ribbon = card.ribbon_type.lower()
-        downloads = self.downloads_for(card)  # JobError before any I/O
+        with self._prepared_lock:
+            prepared = self._prepared.pop(card.job_id, None)
+        downloads = prepared or self.downloads_for(card)  # JobError before any I/O
         prints = ribbon_prints(ribbon, card.back is not None)
         self._ensure_connected()
         try:

@@ -1,0 +1,213 @@
+"""printctl's languages: English (the source strings) and Bahasa Indonesia.
+
+The translations are gettext `.po` files under `printd/locale/LANG/LC_MESSAGES/`. They are
+compiled in memory with the logic of CPython's `msgfmt.py` and served by gettext's own
+`GNUTranslations`, so the `.po` file is the only thing translators edit and no build step
+can leave a stale `.mo` behind.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+import struct
+from collections.abc import Mapping
+from pathlib import Path
+
+from printd.errors import ConfigError
+
+DOMAIN = "printctl"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
+LANGUAGES = ("en", "id")
+# "in" is the withdrawn ISO 639 code for Indonesian that some older systems still use.
+ALIASES = {"id": "id", "in": "id", "en": "en"}
+MO_MAGIC = 0x950412DE
+
+
+def choose_language(flag: str | None, environ: Mapping[str, str]) -> str:
+    """`--lang` wins; else the locale, like gettext: LC_ALL, LC_MESSAGES, LANG, with GNU's
+    LANGUAGE list first unless the locale is C/POSIX. Anything unknown falls back to English."""
+    if flag:
+        return flag
+    locale = next((environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(v)), "")
+    candidates = [locale]
+    if locale and _code(locale) not in ("c", "posix"):
+        candidates = environ.get("LANGUAGE", "").split(":") + candidates
+    for candidate in candidates:
+        language = ALIASES.get(_code(candidate))
+        if language:
+            return language
+    return "en"
+
+
+def _code(locale: str) -> str:
+    language = locale.split(".", maxsplit=1)[0].split("@", maxsplit=1)[0]
+    return language.split("_", maxsplit=1)[0].strip().lower()
+
+
+def translations(language: str, locale_dir: Path = LOCALE_DIR) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()  # the source strings are English
+    if language not in LANGUAGES:
+        raise ConfigError(f"--lang {language!r}: choose one of {', '.join(LANGUAGES)}")
+    po = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        text = po.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot read the {language} messages at {po}: {error}") from None
+    return gettext.GNUTranslations(io.BytesIO(compile_po(text, str(po))))
+
+
+class _Entry:
+    # A plain class: dataclasses would cost printctl's start-up the import of inspect.
+    def __init__(self) -> None:
+        self.context: str | None = None
+        self.msgid: str | None = None
+        self.plural: str | None = None
+        self.strings: dict[int, str] = {}
+        self.fuzzy = False
+
+
+def parse_po(text: str, name: str = "<po>") -> dict[str, str]:
+    """Catalog keys as gettext stores them (context + EOT + id, plural ids joined by NUL)."""
+    import ast  # only when a catalog is read: English output never needs it
+
+    catalog: dict[str, str] = {}
+    entry = _Entry()
+    section: tuple[str, int] = ("", 0)
+
+    def finish() -> None:
+        nonlocal entry
+        if entry.msgid is not None and not entry.fuzzy:  # msgfmt leaves fuzzy entries out
+            key = entry.msgid if entry.plural is None else f"{entry.msgid}\0{entry.plural}"
+            if entry.context is not None:
+                key = f"{entry.context}\x04{key}"
+            values = [entry.strings[i] for i in sorted(entry.strings)]
+            if any(values):
+                catalog[key] = "\0".join(values)
+        entry = _Entry()
+
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("#,"):
+            if entry.strings:
+                finish()
+            entry.fuzzy = "fuzzy" in line
+            continue
+        if not line or line.startswith("#"):
+            continue
+        keyword, _, rest = line.partition(" ")
+        if line.startswith('"'):
+            keyword, rest = "", line
+        elif keyword in ("msgctxt", "msgid") and entry.strings:
+            finish()
+        try:
+            value = ast.literal_eval(rest.strip())
+        except (ValueError, SyntaxError):
+            raise ConfigError(f"{name}:{number}: not a quoted string: {raw!r}") from None
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}:{number}: not a quoted string: {raw!r}")
+        if keyword == "msgctxt":
+            entry.context, section = value, ("msgctxt", 0)
+        elif keyword == "msgid":
+            entry.msgid, section = value, ("msgid", 0)
+        elif keyword == "msgid_plural":
+            entry.plural, section = value, ("msgid_plural", 0)
+        elif keyword == "msgstr":
+            entry.strings[0], section = value, ("msgstr", 0)
+        elif keyword.startswith("msgstr[") and keyword.endswith("]"):
+            index = int(keyword[7:-1])
+            entry.strings[index], section = value, ("msgstr", index)
+        elif keyword == "":
+            _append(entry, section, value)
+        else:
+            raise ConfigError(f"{name}:{number}: unknown keyword {keyword!r}")
+    finish()
+    return catalog
+
+
+def _append(entry: _Entry, section: tuple[str, int], value: str) -> None:
+    kind, index = section
+    if kind == "msgctxt":
+        entry.context = (entry.context or "") + value
+    elif kind == "msgid":
+        entry.msgid = (entry.msgid or "") + value
+    elif kind == "msgid_plural":
+        entry.plural = (entry.plural or "") + value
+    elif kind == "msgstr":
+        entry.strings[index] = entry.strings.get(index, "") + value
+
+
+def compile_po(text: str, name: str = "<po>") -> bytes:
+    """The `.mo` bytes for a `.po` text (the layout CPython's msgfmt.py writes)."""
+    catalog = parse_po(text, name)
+    keys = sorted(catalog)
+    ids = b""
+    strs = b""
+    offsets: list[tuple[int, int, int, int]] = []
+    for key in keys:
+        encoded_id, encoded_str = key.encode(), catalog[key].encode()
+        offsets.append((len(ids), len(encoded_id), len(strs), len(encoded_str)))
+        ids += encoded_id + b"\0"
+        strs += encoded_str + b"\0"
+    count = len(keys)
+    key_start = 7 * 4 + 16 * count
+    value_start = key_start + len(ids)
+    key_table: list[int] = []
+    value_table: list[int] = []
+    for id_offset, id_length, str_offset, str_length in offsets:
+        key_table += [id_length, id_offset + key_start]
+        value_table += [str_length, str_offset + value_start]
+    header = struct.pack("Iiiiiii", MO_MAGIC, 0, count, 7 * 4, 7 * 4 + count * 8, 0, 0)
+    tables = struct.pack(f"{len(key_table)}i", *key_table) + struct.pack(
+        f"{len(value_table)}i", *value_table
+    )
+    return header + tables + ids + strs
+
+
+# The daemon speaks English. Its most common refusals are matched here and translated;
+# anything else is shown as the daemon wrote it. The templates are the daemon's messages
+# with `{name}` where a value goes; they are msgids in the catalog.
+DAEMON_MESSAGES = (
+    "no job {job}; `printctl jobs` lists the jobs",
+    (
+        "office stock has {stock} blanks, fewer than {count}; record deliveries with "
+        "`printctl stock receive --blanks N`"
+    ),
+    (
+        "office stock has no ribbon; record the delivery first with "
+        "`printctl stock receive --ribbons N`"
+    ),
+    "the hopper of {printer} holds {capacity}; it has {hopper}, so at most {free} more fit",
+    "the hopper of {printer} holds {hopper} blanks by our count, not {count}",
+    "job {job} is in the printer now; let the card finish, then reprint or reconcile as needed",
+    "job {job} is {state}; only a printed card is reprinted",
+    "job {job} is {state}; only an interrupted job is reconciled",
+    "job {job} is {state}; it cannot become {target} (from {current}: {allowed})",
+    (
+        "job {job} already exists with different content; use a new id for a different card "
+        "(or `printctl reprint`)"
+    ),
+    "no printer {printer} (printers: {printers})",
+    "printer: more than one printer here; name one with --printer ({printers})",
+)
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(
+        f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
+    )
+    return re.compile(regex, re.DOTALL)
+
+
+def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
+    for template in DAEMON_MESSAGES:
+        match = _template_pattern(template).fullmatch(message)
+        if match:
+            translated = t.gettext(template)
+            if translated is template:
+                return message
+            return translated.format(**match.groupdict())
+    return message

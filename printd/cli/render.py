@@ -1,0 +1,323 @@
+"""printctl's human output: aligned tables, bars for hopper and ribbon, the berita acara.
+
+Every function takes the translations to speak in; the words come from the `.po` catalog.
+Data comes as the API returns it (see docs/api/openapi.yaml).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import unicodedata
+from gettext import NullTranslations
+from typing import Any
+
+BAR_WIDTH = 20
+WAITING_STATES = ("queued", "held", "printing", "interrupted")
+FINISHED_STATES = ("printed", "failed", "cancelled")
+
+
+def width(text: str) -> int:
+    """Columns on a terminal: combining marks take none (names with diacritics stay aligned)."""
+    return sum(0 if unicodedata.combining(c) else 1 for c in text)
+
+
+def pad(text: str, columns: int) -> str:
+    return text + " " * max(0, columns - width(text))
+
+
+def table(rows: list[list[str]], headers: list[str], right: frozenset[int] = frozenset()) -> str:
+    widths = [max(width(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for index, (cell, columns) in enumerate(zip(cells, widths, strict=True)):
+            text = str(cell)
+            out.append(
+                " " * (columns - width(text)) + text if index in right else pad(text, columns)
+            )
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def bar(value: int | None, total: int | None) -> str:
+    if value is None or not total:
+        return "[" + "?" * BAR_WIDTH + "]"
+    filled = max(0, min(BAR_WIDTH, round(BAR_WIDTH * value / total)))
+    return "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
+
+
+def when(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _word(t: NullTranslations, context: str, code: str) -> str:
+    """A state or condition code in words; untranslated codes read as English words."""
+    text = t.pgettext(context, code)
+    return code.replace("_", " ") if text == code else text
+
+
+def job_state(t: NullTranslations, state: str) -> str:
+    return _word(t, "job state", state)
+
+
+def printer_state(t: NullTranslations, state: str) -> str:
+    return _word(t, "printer state", state)
+
+
+def condition(t: NullTranslations, name: str) -> str:
+    return _word(t, "condition", name)
+
+
+def spoil_reason(t: NullTranslations, reason: str) -> str:
+    return _word(t, "spoil reason", reason)
+
+
+# ---- status ---------------------------------------------------------------------------------
+
+
+def _days(t: NullTranslations, value: float | None) -> str:
+    _ = t.gettext
+    if value is None:
+        return _("no forecast yet")
+    return _("about {days} days").format(days=f"{value:.0f}")
+
+
+def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
+    _ = t.gettext
+    conditions = ", ".join(condition(t, c) for c in p["conditions"]) or _("none")
+    out = [
+        _("Printer {name}: {state}").format(name=p["name"], state=printer_state(t, p["state"])),
+        f"  {pad(_('Conditions'), 12)}{conditions}",
+    ]
+    if p.get("reason"):
+        out.append(f"  {pad(_('To do'), 12)}{p['reason']}")
+    reported = p.get("printer_hopper")
+    out.append(
+        f"  {pad(_('Hopper'), 12)}{bar(p['hopper'], p['hopper_capacity'])} "
+        + _("{count}/{capacity} blanks").format(count=p["hopper"], capacity=p["hopper_capacity"])
+        + (
+            "  " + _("(printer counts {count})").format(count=reported)
+            if reported is not None
+            else ""
+        )
+    )
+    ribbon = p.get("ribbon")
+    if ribbon:
+        reported = p.get("printer_ribbon_remaining")
+        out.append(
+            f"  {pad(_('Ribbon'), 12)}{bar(ribbon['remaining'], ribbon['capacity'])} "
+            + _("{left}/{capacity} prints left, {type}").format(
+                left=ribbon["remaining"], capacity=ribbon["capacity"], type=ribbon["type"].upper()
+            )
+            + (
+                "  " + _("(printer counts {count})").format(count=reported)
+                if reported is not None
+                else ""
+            )
+        )
+    else:
+        out.append(f"  {pad(_('Ribbon'), 12)}{bar(None, None)} " + _("none recorded"))
+    if p.get("current_job"):
+        out.append(f"  {pad(_('Printing'), 12)}{p['current_job']}")
+    if p.get("model"):
+        out.append(
+            f"  {pad(_('Model'), 12)}"
+            + _("{model}, serial {serial}, firmware {firmware}").format(
+                model=p["model"], serial=p["serial"], firmware=p["firmware"]
+            )
+        )
+    return out
+
+
+def status(t: NullTranslations, data: dict[str, Any]) -> str:
+    _ = t.gettext
+    out = [_("Station {station}").format(station=data["station"])]
+    for p in data["printers"]:
+        out += ["", *_printer_block(t, p)]
+    queue = data["queue"]
+
+    def counts(states: tuple[str, ...]) -> str:
+        return "   ".join(f"{job_state(t, s)} {queue.get(s, 0)}" for s in states)
+
+    stock, days = data["stock"], data["stock"]["days_remaining"]
+    labels = [_("Queue"), "", _("Today"), _("Stock")]
+    label_width = max(width(x) for x in labels) + 2
+    out += [
+        "",
+        pad(_("Queue"), label_width) + counts(WAITING_STATES),
+        pad("", label_width) + counts(FINISHED_STATES),
+        pad(_("Today"), label_width)
+        + _("printed {printed}   spoiled {spoiled}").format(**data["today"]),
+        pad(_("Stock"), label_width)
+        + _("blanks {blanks} ({blanks_days})   ribbons {ribbons} ({ribbon_days})").format(
+            blanks=stock["blanks"],
+            blanks_days=_days(t, days.get("blanks")),
+            ribbons=stock["ribbons"],
+            ribbon_days=_days(t, days.get("ribbon_prints")),
+        ),
+    ]
+    return "\n".join(out)
+
+
+# ---- jobs -----------------------------------------------------------------------------------
+
+
+def jobs(t: NullTranslations, items: list[dict[str, Any]]) -> str:
+    _ = t.gettext
+    if not items:
+        return _("no jobs")
+    rows = [
+        [
+            j["id"],
+            job_state(t, j["state"]),
+            j["printer"] or "-",
+            str(j["attempts"]),
+            when(j["updated_at"]),
+            j["reason"] or "",
+        ]
+        for j in items
+    ]
+    headers = [_("JOB"), _("STATE"), _("PRINTER"), _("ATTEMPTS"), _("UPDATED"), _("REASON")]
+    return table(rows, headers, right=frozenset({3}))
+
+
+def job(t: NullTranslations, j: dict[str, Any]) -> str:
+    _ = t.gettext
+    out = [
+        _("Job {id}: {state}").format(id=j["id"], state=job_state(t, j["state"])),
+        "  "
+        + _("document {document}, {sides} side(s), printer {printer}, attempts {attempts}").format(
+            document=j["document"],
+            sides=j["sides"],
+            printer=j["printer"] or "-",
+            attempts=j["attempts"],
+        ),
+    ]
+    if j.get("batch"):
+        out.append("  " + _("batch {batch}").format(batch=j["batch"]))
+    if j.get("reprint_of"):
+        out.append("  " + _("reprint of {job}").format(job=j["reprint_of"]))
+    rows = [
+        [
+            when(e["at"]),
+            f"{job_state(t, e['from']) if e['from'] else ''}→{job_state(t, e['to'])}"
+            if e["to"]
+            else e["kind"],
+            e["actor"],
+            e["reason"] or "",
+        ]
+        for e in j.get("events", [])
+    ]
+    out += ["", table(rows, [_("WHEN"), _("CHANGE"), _("BY"), _("WHY")])]
+    return "\n".join(out)
+
+
+def job_changed(t: NullTranslations, j: dict[str, Any]) -> str:
+    return t.gettext("Job {id}: {state}").format(id=j["id"], state=job_state(t, j["state"]))
+
+
+# ---- supplies -------------------------------------------------------------------------------
+
+
+def supplies(t: NullTranslations, data: dict[str, Any]) -> str:
+    _ = t.gettext
+    out = [
+        _("Office stock: {blanks} blanks, {ribbons} ribbons").format(
+            blanks=data["stock_blanks"], ribbons=data["stock_ribbons"]
+        )
+    ]
+    rows = []
+    for name, p in data["printers"].items():
+        ribbon = p["ribbon"]
+        rows.append(
+            [
+                name,
+                f"{bar(p['hopper'], p['hopper_capacity'])} {p['hopper']}/{p['hopper_capacity']}",
+                f"{bar(ribbon['remaining'], ribbon['capacity'])} {ribbon['remaining']}/"
+                f"{ribbon['capacity']} {ribbon['type'].upper()}"
+                if ribbon
+                else _("none recorded"),
+            ]
+        )
+    out.append(table(rows, [_("PRINTER"), _("HOPPER"), _("RIBBON")]))
+    return "\n".join(out)
+
+
+# ---- the daily reconciliation (berita acara) ------------------------------------------------
+
+
+def report_lines(t: NullTranslations, r: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(code, label, blanks) rows: codes are stable for spreadsheets, labels are translated."""
+    _ = t.gettext
+    rows = [
+        ("opening", _("1. Opening balance"), r["opening"]["total"]),
+        ("opening.store", "   " + _("in the store room"), r["opening"]["stock"]),
+        ("opening.hoppers", "   " + _("in printer hoppers"), r["opening"]["hoppers"]),
+        ("received", _("2. Received"), r["received"]),
+        ("printed", _("3. Printed"), r["printed"]),
+        ("spoiled", _("4. Spoiled"), r["spoiled_total"]),
+    ]
+    rows += [
+        (f"spoiled.{reason}", "   " + spoil_reason(t, reason), count)
+        for reason, count in sorted(r["spoiled"].items())
+    ]
+    rows += [
+        ("closing", _("5. Closing balance"), r["closing"]["total"]),
+        ("closing.store", "   " + _("in the store room"), r["closing"]["stock"]),
+        ("closing.hoppers", "   " + _("in printer hoppers"), r["closing"]["hoppers"]),
+        ("loaded", _("Moved from the store room into hoppers"), r["loaded"]),
+        ("unloaded", _("Moved from hoppers back to the store room"), r["unloaded"]),
+        ("balance", _("Difference (1 + 2 − 3 − 4 − 5)"), r["balance"]),
+    ]
+    return rows
+
+
+def report(t: NullTranslations, r: dict[str, Any], station: str) -> str:
+    _ = t.gettext
+    lines = report_lines(t, r)
+    main = [[label, str(n)] for code, label, n in lines if code not in ("loaded", "unloaded")]
+    main = main[:-1]  # the difference gets its own verdict line below
+    verdict = (
+        _("Difference: 0, balanced: every blank is accounted for.")
+        if r["balance"] == 0
+        else _(
+            "Difference: {n}, NOT balanced: count the blanks in the store room, the hoppers "
+            "and the reject boxes before signing."
+        ).format(n=r["balance"])
+    )
+    head = _("Reconciliation of KTP-el blank cards")
+    out = [
+        head,
+        "=" * width(head),
+        _("Station: {station}").format(station=station),
+        _("Day: {day} ({timezone})").format(day=r["day"], timezone=r["timezone"]),
+        "",
+        table(main, [_("ITEM"), _("BLANKS")], right=frozenset({1})),
+        "",
+        _(
+            "Internal moves (no change to the balance): {loaded} into hoppers, {unloaded} back "
+            "to the store room."
+        ).format(loaded=r["loaded"], unloaded=r["unloaded"]),
+        verdict,
+        "",
+        pad(_("Printer operator,"), 40) + _("Acknowledged by,"),
+        "",
+        "",
+        pad("(" + "." * 30 + ")", 40) + "(" + "." * 30 + ")",
+    ]
+    return "\n".join(out)
+
+
+def report_csv(t: NullTranslations, r: dict[str, Any], station: str) -> str:
+    import csv
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["station", "day", "code", t.gettext("item"), t.gettext("blanks")])
+    for code, label, count in report_lines(t, r):
+        writer.writerow([station, r["day"], code, label.strip(), count])
+    return buffer.getvalue().rstrip("\n")

@@ -1,0 +1,72 @@
+"""The messages printctl asks the catalog for, read from its source (like xgettext)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from printd.cli.i18n import DAEMON_MESSAGES
+from printd.cli.render import FINISHED_STATES, WAITING_STATES
+from tests.conftest import REPO
+
+SOURCES = [REPO / "printd" / "cli" / n for n in ("ctl.py", "render.py", "client.py")]
+PRINTER_STATES = ("idle", "printing", "needs_operator", "offline", "unknown")
+CONDITIONS = (
+    "cover_open",
+    "hopper_empty",
+    "ribbon_out",
+    "ribbon_missing",
+    "ribbon_wrong",
+    "jam",
+    "reject_box_full",
+    "offline",
+    "service_requested",
+)
+JOB_STATES = (
+    "queued",
+    "held",
+    "printing",
+    "printed",
+    "spoiled",
+    "interrupted",
+    "failed",
+    "cancelled",
+)
+SPOIL_REASONS = (
+    "rejected",
+    "ribbon_out",
+    "jam",
+    "cover_open",
+    "printer_error",
+    "interrupted",
+    "unspecified",
+)
+
+
+def _string(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def source_msgids(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name in ("_", "gettext"):
+            text = _string(node.args[0])
+            if text is not None:
+                found.add(text)
+    return found
+
+
+def expected_keys() -> set[str]:
+    keys: set[str] = set()
+    for path in SOURCES:
+        keys |= source_msgids(path)
+    keys |= set(DAEMON_MESSAGES)
+    keys |= {f"job state\x04{s}" for s in (*JOB_STATES, *WAITING_STATES, *FINISHED_STATES)}
+    keys |= {f"printer state\x04{s}" for s in PRINTER_STATES}
+    keys |= {f"condition\x04{c}" for c in CONDITIONS}
+    keys |= {f"spoil reason\x04{r}" for r in SPOIL_REASONS}
+    return keys

@@ -49,6 +49,7 @@ class PrinterConfig:
     ribbon_type: str = "ymcko"
     ribbon_capacity: int = 450
     hopper_capacity: int = 100
+    status_interval_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +210,12 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     if status is not None:
         try:
             check_status_uri(status)
+            from printd.drivers.snmp_uri import parse_snmp_uri
+
+            parse_snmp_uri(status)
         except ConfigError as error:
             section.problems.append(f"[{section.where}] status = {error}")
+    status_interval = section.number("status_interval_seconds", 10.0, 1.0, 3600.0)
     driver = section.text("driver", "evolis", choices=("evolis", "raw"))
     ribbon_type = section.text("ribbon_type", "ymcko")
     ribbon_capacity = section.integer("ribbon_capacity", 450, 1, 100_000)
@@ -219,7 +224,15 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     if device is None or uri is None or len(section.problems) > problems_before:
         return None
     return PrinterConfig(
-        name, device, uri, status, driver, ribbon_type.lower(), ribbon_capacity, hopper_capacity
+        name,
+        device,
+        uri,
+        status,
+        driver,
+        ribbon_type.lower(),
+        ribbon_capacity,
+        hopper_capacity,
+        status_interval,
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,6 +20,7 @@ from printd import __version__
 from printd.api import build_app, secure_socket
 from printd.config import Config, load_config
 from printd.devices import BuiltPrinter, build_printer
+from printd.drivers.status import PrinterStatus
 from printd.errors import ConfigError, PrintdError
 from printd.queue.dispatcher import Dispatcher, PrinterRuntime
 from printd.queue.store import Store
@@ -74,6 +77,7 @@ class Daemon:
         self.printers: dict[str, BuiltPrinter] = {}
         self.dispatchers: list[Dispatcher] = []
         self._runners: list[web.AppRunner] = []
+        self._snmp_closers: list[Callable[[], Awaitable[None]]] = []
 
     def runtimes(self) -> list[PrinterRuntime]:
         return [d.runtime for d in self.dispatchers]
@@ -98,7 +102,11 @@ class Daemon:
                 default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
             )
             for printer in cfg.printers:
-                built = build_printer(printer, cfg.daemon.state_dir)
+                built = build_printer(
+                    printer,
+                    cfg.daemon.state_dir,
+                    status_source=functools.partial(self._snmp_status, printer.name),
+                )
                 self.printers[printer.name] = built
                 if built.hands is not None:
                     self._seed_simulator(built.hands, printer.name)
@@ -123,6 +131,9 @@ class Daemon:
             await self._serve_api(service, collector)
             await self._serve_metrics(registry)
             self._install_signals()
+            for dispatcher in self.dispatchers:
+                if dispatcher.printer.status:
+                    await self._watch_snmp(dispatcher)
             tasks = [asyncio.create_task(d.run(), name=d.printer.name) for d in self.dispatchers]
             self.log.info(
                 "printd_ready",
@@ -148,6 +159,8 @@ class Daemon:
                 task.cancel()
             if watchdog is not None:
                 watchdog.cancel()
+            for stop in self._snmp_closers:
+                await stop()
             await asyncio.gather(*tasks, return_exceptions=True)
             return 0
         finally:
@@ -159,6 +172,53 @@ class Daemon:
                 cfg.daemon.socket.unlink()
             self.store.close()
             self.log.info("printd_stopped")
+
+    def _snmp_status(self, name: str) -> PrinterStatus | None:
+        runtime = next((d.runtime for d in self.dispatchers if d.printer.name == name), None)
+        return runtime.snmp_status if runtime is not None and runtime.snmp_up else None
+
+    async def _watch_snmp(self, dispatcher: Dispatcher) -> None:
+        """Poll the printer's Printer-MIB agent beside printing; an outage never stops a card."""
+        from printd.drivers.snmp import (
+            SnmpMonitor,
+            SnmpPoller,
+            merge_status,
+            parse_snmp_uri,
+            status_from_reading,
+        )
+
+        runtime = dispatcher.runtime
+        uri = dispatcher.printer.status or ""
+        poller = SnmpPoller(parse_snmp_uri(uri))
+        log = self.log.bind(printer=runtime.name)
+
+        def on_reading(reading: Any) -> None:
+            status = status_from_reading(reading)
+            if runtime.snmp_up is False:
+                log.info("snmp_up_again")
+            runtime.snmp_status = status
+            runtime.snmp_up = True
+            runtime.snmp_poll_seconds = monitor.last_poll_duration
+            if runtime.status is not None and runtime.status.source != "snmp":
+                _merged, disagreements = merge_status(runtime.status, status)
+                runtime.disagreements = tuple(disagreements)
+
+        def on_error(error: Exception) -> None:
+            if runtime.snmp_up is not False:
+                log.warning("snmp_down", error=str(error))
+            runtime.snmp_up = False
+            runtime.snmp_poll_seconds = monitor.last_poll_duration
+
+        monitor = SnmpMonitor(
+            poller, dispatcher.printer.status_interval_seconds, on_reading, on_error
+        )
+        monitor.start()
+
+        async def close() -> None:
+            await monitor.stop()
+            await poller.aclose()
+
+        self._snmp_closers.append(close)
 
     def _seed_simulator(self, sim: Any, name: str) -> None:
         """A simulated printer lives in this process; a real one keeps its blanks and ribbon

@@ -5,6 +5,7 @@ station loads only what its printers need."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from printd.config import PrinterConfig
 from printd.drivers.base import CardDriver
+from printd.drivers.status import PrinterStatus
 from printd.drivers.transport import Transport
 from printd.drivers.uri import EVOLIS_VID, SerialDevice, SimDevice, TcpDevice, UsbDevice
 
@@ -53,6 +55,18 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
         control.start()
         built.closers.append(control.close)
+        if device.snmp_port is not None:
+            from printd.sim.snmp_agent import SimSnmpAgent, mib_view_from_snapshot
+
+            started = time.monotonic()
+            agent = SimSnmpAgent(
+                lambda: mib_view_from_snapshot(
+                    sim.snapshot(), uptime_ticks=int((time.monotonic() - started) * 100)
+                ),
+                port=device.snmp_port,
+            )
+            agent.start()
+            built.closers.append(agent.close)
         backend = SimUsbBackend([(sim, SIM_PRODUCT_ID)])
         return UsbTransport(EVOLIS_VID, SIM_PRODUCT_ID, device.serial, backend=backend)
     if isinstance(device, UsbDevice):
@@ -70,13 +84,18 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
     raise TypeError(f"unhandled device {device!r}")
 
 
-def build_printer(printer: PrinterConfig, state_dir: Path) -> BuiltPrinter:
+def build_printer(
+    printer: PrinterConfig,
+    state_dir: Path,
+    status_source: Callable[[], PrinterStatus | None] | None = None,
+) -> BuiltPrinter:
     built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
     built.transport = transport = _transport(printer, built, state_dir)
     if printer.driver == "raw":
         from printd.drivers.raw import RawDriver
 
-        built.driver = RawDriver(transport)
+        # No readback of its own: status comes from SNMP (the `status` URI).
+        built.driver = RawDriver(transport, status_source=status_source)
     else:
         from printd.drivers.evolis.driver import EvolisDriver
         from printd.drivers.profiles import PRIMACY

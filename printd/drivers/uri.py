@@ -47,6 +47,7 @@ class SimDevice:
     print_seconds: float = 0.5
     serial: str = "SIM000001"
     reject_box_capacity: int = 50
+    snmp_port: int | None = None  # serve the simulator's Printer-MIB agent on 127.0.0.1
 
 
 DeviceUri = UsbDevice | SerialDevice | TcpDevice | SimDevice
@@ -127,6 +128,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
             "print_seconds",
             "serial",
             "reject_box_capacity",
+            "snmp_port",
         }
         _reject_unknown(query, allowed, uri)
         model = parts.netloc.lower()
@@ -139,6 +141,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
         capacity = _single(query, "hopper_capacity", uri)
         seconds = _single(query, "print_seconds", uri)
         reject_box = _single(query, "reject_box_capacity", uri)
+        snmp_port = _single(query, "snmp_port", uri)
         try:
             print_seconds = float(seconds) if seconds is not None else 0.5
         except ValueError:
@@ -156,6 +159,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
             reject_box_capacity=_int(reject_box, "reject_box_capacity", uri, low=1)
             if reject_box
             else 50,
+            snmp_port=_int(snmp_port, "snmp_port", uri, low=1) if snmp_port else None,
         )
     known = "usb://, serial://, tcp://, sim://"
     raise ConfigError(f"{uri!r}: unknown device scheme {parts.scheme!r} (known: {known})")

@@ -52,6 +52,8 @@ class PrinterRuntime:
     printer_ribbon_remaining: int | None = None
     snmp_up: bool | None = None
     snmp_poll_seconds: float | None = None
+    snmp_status: PrinterStatus | None = None
+    disagreements: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
         supplies = self.status.supplies if self.status else None
@@ -68,6 +70,22 @@ class PrinterRuntime:
             "printer_hopper": supplies.hopper_level.value if supplies else None,
             "printer_ribbon_remaining": self.printer_ribbon_remaining,
             "printer_ribbon_type": supplies.ribbon_type if supplies else None,
+            "snmp": None
+            if self.snmp_up is None
+            else {
+                "up": self.snmp_up,
+                "state": str(self.snmp_status.state) if self.snmp_status else None,
+                "conditions": sorted(str(c) for c in self.snmp_status.conditions)
+                if self.snmp_status
+                else [],
+                "hopper": self.snmp_status.supplies.hopper_level.value
+                if self.snmp_status
+                else None,
+                "ribbon_remaining": self.snmp_status.supplies.ribbon_remaining.value
+                if self.snmp_status
+                else None,
+                "disagreements": list(self.disagreements),
+            },
         }
 
 

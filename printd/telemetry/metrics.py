@@ -81,7 +81,15 @@ class PrintdCollector(Collector):
                 snmp_up.add_metric([st, rt.name], 1 if rt.snmp_up else 0)
             if rt.snmp_poll_seconds is not None:
                 snmp_poll.add_metric([st, rt.name], rt.snmp_poll_seconds)
-        yield from (up, state, condition, snmp_up, snmp_poll)
+        disagree = self._gauge(
+            "status_disagreement",
+            "1 where the printer's own status and its SNMP agent disagree on a field.",
+            ["printer", "field"],
+        )
+        for rt in runtimes:
+            for field in rt.disagreements:
+                disagree.add_metric([st, rt.name, field], 1)
+        yield from (up, state, condition, snmp_up, snmp_poll, disagree)
 
         hopper = self._gauge("hopper_blanks", "Blanks in the hopper by the ledger.", ["printer"])
         loaded = self._counter("blanks_loaded", "Blanks loaded into the hopper.", ["printer"])

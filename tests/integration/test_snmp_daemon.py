@@ -1,0 +1,94 @@
+"""SNMP beside printing, on the daemon as a real process: net-snmp reads the simulator's agent
+and sees what `printctl status` shows; an SNMP outage never stops a card."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import free_port
+from tests.integration.test_faults import submit_copies
+
+HOPPER_LEVEL = "1.3.6.1.2.1.43.8.2.1.10.1.1"
+PRINTER_OID = "1.3.6.1.2.1.43"
+
+
+def snmpwalk(port: int) -> str:
+    tool = shutil.which("snmpwalk")
+    if tool is None:
+        pytest.fail("snmpwalk is missing: `make test` installs Debian's snmp package")
+    return subprocess.run(
+        [tool, "-v2c", "-c", "public", "-On", f"127.0.0.1:{port}", PRINTER_OID],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    ).stdout
+
+
+def test_snmpwalk_sees_what_printctl_shows_and_printd_polls_it(make_daemon: Any, tmp_path) -> None:
+    port = free_port()
+    daemon = make_daemon(
+        device=f"sim://primacy?print_seconds=0.05&snmp_port={port}",
+        extra="",
+    )
+    text = daemon.config.read_text().replace(
+        f'device = "sim://primacy?print_seconds=0.05&snmp_port={port}"',
+        f'device = "sim://primacy?print_seconds=0.05&snmp_port={port}"\n'
+        f'status = "snmp://127.0.0.1:{port}?version=2c&community=public"\n'
+        "status_interval_seconds = 1",
+    )
+    daemon.config.write_text(text)
+    daemon.start()
+    daemon.stock_up(30)
+    ids = submit_copies(daemon, tmp_path, 3, "snmp")
+    daemon.wait_for(
+        lambda: daemon.ctl_json("status")["queue"]["printed"] == len(ids), what="printed"
+    )
+    status = daemon.ctl_json("status")["printers"][0]
+    walk = snmpwalk(port)
+    hopper = re.search(rf"\.{HOPPER_LEVEL} = INTEGER: (-?\d+)", walk)
+    assert hopper is not None, walk
+    assert int(hopper[1]) == status["hopper"] == 27
+    ribbon_levels = re.findall(
+        r"\.1\.3\.6\.1\.2\.1\.43\.11\.1\.1\.9\.1\.\d+ = INTEGER: (-?\d+)", walk
+    )
+    assert str(status["ribbon"]["remaining"]) in ribbon_levels, (ribbon_levels, status)
+
+    def polled() -> Any:
+        snmp = daemon.ctl_json("status")["printers"][0]["snmp"]
+        return snmp if snmp and snmp["up"] and snmp["hopper"] == 27 else None
+
+    snmp = daemon.wait_for(polled, what="printd's own SNMP reading")
+    assert snmp["ribbon_remaining"] == status["ribbon"]["remaining"] == 447
+    assert 'printd_snmp_up{printer="counter-1",station="test"} 1.0' in daemon.metrics()
+
+
+def test_snmp_agent_down_never_stops_printing(make_daemon: Any, tmp_path) -> None:
+    dead = free_port()  # nothing listens here
+    daemon = make_daemon(device="sim://primacy?print_seconds=0.05")
+    text = daemon.config.read_text().replace(
+        'device = "sim://primacy?print_seconds=0.05"',
+        'device = "sim://primacy?print_seconds=0.05"\n'
+        f'status = "snmp://127.0.0.1:{dead}?version=2c&community=public"\n'
+        "status_interval_seconds = 1",
+    )
+    daemon.config.write_text(text)
+    daemon.start()
+    daemon.stock_up(10)
+    started = time.monotonic()
+    ids = submit_copies(daemon, tmp_path, 3, "nosnmp")
+    daemon.wait_for(
+        lambda: daemon.ctl_json("status")["queue"]["printed"] == len(ids), what="printed"
+    )
+    assert time.monotonic() - started < 20
+    daemon.wait_for(
+        lambda: 'printd_snmp_up{printer="counter-1",station="test"} 0.0' in daemon.metrics(),
+        what="snmp_up 0",
+    )
+    assert any(e.get("event") == "snmp_down" for e in daemon.log_events())

@@ -17,7 +17,7 @@ from printd.drivers.evolis.driver import EvolisDriver, ribbon_prints
 from printd.drivers.profiles import PRIMACY
 from printd.errors import DeviceGone, JobError, NeedsOperator, TransportError, TransportTimeout
 
-IDENTITY: list[bytes | Exception] = [b"Primacy\r", b"SN1\r", b"1.0\r", b"OK\r"]
+IDENTITY: list[bytes | Exception] = [b"Primacy\r", b"SN1\r", b"1.0\r", b"OK\r", b"OK\r"]
 
 
 class ScriptedTransport:
@@ -72,6 +72,7 @@ def test_the_whole_byte_stream_of_a_mono_card() -> None:
         b"\x1bRsn\r",
         b"\x1bRfv\r",
         b"\x1bPem;2\r",
+        b"\x1bRlr;p\r",
         b"\x1bRst\r",
         b"\x1bPr;kb\r",
         b"\x1bPmi;F;s\r",

@@ -103,6 +103,7 @@ COMMANDS: Final[Mapping[str, CommandSpec]] = {
         _spec("Pr", "ribbon", ReplyKind.OK, "ribbon type for the next job"),
         _spec("Pmi", "source option", ReplyKind.OK, "card insertion: F feeder", optional=1),
         _spec("Pc", "panel op value", ReplyKind.OK, "contrast"),
+        _spec("Srs", "", ReplyKind.OK, "software reset: a card inside goes to the reject box"),
         _spec("Ss", "", ReplyKind.OK, "start sequence: feeds a blank (A4)"),
         _spec("Sr", "", ReplyKind.OK, "select the front side"),
         _spec("Sv", "", ReplyKind.OK, "select the back side"),

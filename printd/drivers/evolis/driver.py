@@ -123,9 +123,22 @@ class EvolisDriver:
             serial = self._text("Rsn")
             firmware = self._text("Rfv")
             self._expect_ok("Pem", 2)
+            self._clear_abandoned_card()
         except ProtocolError as error:
             raise TransportError(f"printer identity not readable: {error}") from error
         return Identity(manufacturer="Evolis", model=model, serial=serial, firmware=firmware)
+
+    def _clear_abandoned_card(self) -> None:
+        """A card left inside by a sequence that never finished (its job is `interrupted`)
+        would block every later `Ss`. Reset the printer so it goes to the reject box, where
+        the operator finds it when reconciling. A jammed card is left for the operator."""
+        position = self._ask("Rlr", "p")
+        if not (isinstance(position, codec.Text) and position.value == "CARD"):
+            return
+        if "ERR_MECHANICAL" in self._read_rst().minors:
+            return
+        self._expect_ok("Srs")
+        self._expect_ok("Pem", 2)  # a reset may restore the printer's own error management
 
     def close(self) -> None:
         self._drop_link()

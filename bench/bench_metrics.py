@@ -55,9 +55,7 @@ def build_history(store: Store) -> None:
             ):
                 store._book(db, entry, "bench")
             if i % 97 == 0:
-                store._book(
-                    db, Entry(Item.BLANKS, Kind.SPOILED, 0, printer, "rejected"), "bench"
-                )
+                store._book(db, Entry(Item.BLANKS, Kind.SPOILED, 0, printer, "rejected"), "bench")
         store._bump(db, "jobs_state", JOBS, label="printed")
         store._bump(db, "jobs_completed", JOBS, label="printed")
         store._bump(db, "jobs_submitted", JOBS)

@@ -68,8 +68,15 @@ class Service:
             raise JobError(f"state: unknown job state {state!r} (known: {known})") from None
         return [j.public() for j in self.store.jobs(wanted)]
 
-    def _move(self, job_id: str, target: JobState, actor: str, reason: str) -> dict[str, Any]:
-        job = self.store.transition(job_id, target, actor=actor, reason=reason)
+    def _move(
+        self,
+        job_id: str,
+        target: JobState,
+        actor: str,
+        reason: str,
+        expect: JobState | None = None,
+    ) -> dict[str, Any]:
+        job = self.store.transition(job_id, target, actor=actor, reason=reason, expect=expect)
         self.log.info("job_changed", job_id=job_id, state=str(target), actor=actor)
         self.wake.set()
         return job.public()
@@ -87,7 +94,9 @@ class Service:
         return self._move(job_id, JobState.HELD, actor, "held by operator")
 
     def release(self, job_id: str, actor: str) -> dict[str, Any]:
-        return self._move(job_id, JobState.QUEUED, actor, "released by operator")
+        # Only a held job is released: `printing → queued` is the dispatcher's alone (a fault
+        # before the blank moved); from an operator it would print the card a second time.
+        return self._move(job_id, JobState.QUEUED, actor, "released by operator", JobState.HELD)
 
     def reprint(self, job_id: str, reason: str, actor: str) -> dict[str, Any]:
         if not reason.strip():

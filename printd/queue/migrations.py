@@ -90,4 +90,13 @@ def _v2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN ribbon_type TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    # Small card images are stored with their job row, so one commit (one fsync) makes a job
+    # durable; larger ones stay in the spool folder.
+    db.execute(
+        "CREATE TABLE images (job_id TEXT NOT NULL, side INTEGER NOT NULL, data BLOB NOT NULL,"
+        " PRIMARY KEY (job_id, side))"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]

@@ -66,15 +66,24 @@ class Operator:
         if "ribbon_out" in conditions or (printer["ribbon"] or {}).get("remaining", 0) < 3:
             self.daemon.ctl("ribbon", "install", "--type", "ymcko")
             self.act("change ribbon")
-        for job in self.daemon.ctl_json("jobs", "--state", "interrupted")["jobs"]:
-            # The simulator says whether the card came out: the person looks in the trays.
-            self.daemon.ctl(
-                "reconcile", job["id"], "--printed" if self.card_out(job) else "--spoiled"
-            )
-            self.act("reconcile")
+        interrupted = self.daemon.ctl_json("jobs", "--state", "interrupted")["jobs"]
+        if interrupted:
+            self.reconcile(interrupted)
 
-    def card_out(self, job: dict[str, Any]) -> bool:
-        return bool(self.sim.snapshot().cards_ejected > self.daemon_printed())
+    def reconcile(self, interrupted: list[dict[str, Any]]) -> None:
+        """What a person does: stop the printer (open the cover), wait for it to settle, look
+        in the output tray, and settle each interrupted card by what is there."""
+        self.sim.open_cover()
+        deadline = time.monotonic() + 10
+        while self.sim.snapshot().printing and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # let printd book the card that just came out, if one did
+        out = self.sim.snapshot().cards_ejected - self.daemon_printed()
+        for job in sorted(interrupted, key=lambda j: j["updated_at"]):
+            self.daemon.ctl("reconcile", job["id"], "--printed" if out > 0 else "--spoiled")
+            out -= 1
+            self.act("reconcile")
+        self.sim.close_cover()
 
     def daemon_printed(self) -> int:
         return int(self.daemon.ctl_json("status")["queue"]["printed"])

@@ -61,7 +61,7 @@ class QueueConfig:
     reconnect_max_seconds: float = 1.0
     poll_seconds: float = 1.0
     drain_timeout_seconds: float = 120.0
-    spool_retention_days: int = 0
+    spool_retention_days: int = 1  # printed cards' images, kept for `printctl reprint`
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +272,7 @@ def parse_config(text: str, path: Path) -> Config:
         reconnect_max_seconds=q.number("reconnect_max_seconds", 1.0, 0.05, 3600),
         poll_seconds=q.number("poll_seconds", 1.0, 0.05, 60),
         drain_timeout_seconds=q.number("drain_timeout_seconds", 120.0, 0, 3600),
-        spool_retention_days=q.integer("spool_retention_days", 0, 0, 3650),
+        spool_retention_days=q.integer("spool_retention_days", 1, 0, 3650),
     )
     q.finish()
     s = _Section("supplies", raw.get("supplies", {}), problems)

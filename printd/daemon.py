@@ -70,7 +70,10 @@ class Daemon:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.log = structlog.get_logger("printd")
-        self.store = Store(config.daemon.state_dir)
+        self.store = Store(
+            config.daemon.state_dir,
+            retention_seconds=config.queue.spool_retention_days * 86_400.0,
+        )
         self.lock = StateDirLock(config.daemon.state_dir)
         self.wake = asyncio.Event()
         self.stop_requested = asyncio.Event()
@@ -95,7 +98,7 @@ class Daemon:
         for job_id in self.store.interrupt_orphans():
             self.log.warning("job_interrupted_at_start", job_id=job_id)
         try:
-            registry, duration = build_registry(
+            registry, timings = build_registry(
                 self.store,
                 self.runtimes,
                 cfg.daemon.station,
@@ -117,7 +120,7 @@ class Daemon:
                         self.store,
                         cfg.queue,
                         self.wake,
-                        on_duration=duration.labels(cfg.daemon.station).observe,
+                        timings=timings,
                     )
                 )
             collector = PrintdCollector(self.store, self.runtimes, cfg.daemon.station)
@@ -135,6 +138,7 @@ class Daemon:
                 if dispatcher.printer.status:
                     await self._watch_snmp(dispatcher)
             tasks = [asyncio.create_task(d.run(), name=d.printer.name) for d in self.dispatchers]
+            tasks.append(asyncio.create_task(self._purge_images_hourly(), name="image-retention"))
             self.log.info(
                 "printd_ready",
                 version=__version__,
@@ -172,6 +176,17 @@ class Daemon:
                 cfg.daemon.socket.unlink()
             self.store.close()
             self.log.info("printd_stopped")
+
+    async def _purge_images_hourly(self) -> None:
+        while True:
+            try:
+                purged = self.store.purge_expired_images()
+            except PrintdError as error:
+                self.log.warning("image_purge_failed", error=str(error))
+            else:
+                if purged:
+                    self.log.info("images_purged", jobs=purged)
+            await asyncio.sleep(3600)
 
     def _snmp_status(self, name: str) -> PrinterStatus | None:
         runtime = next((d.runtime for d in self.dispatchers if d.printer.name == name), None)

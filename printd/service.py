@@ -109,7 +109,8 @@ class Service:
         front, back = self.store.image_paths(job_id)
         if not front.exists():
             raise ConflictError(
-                f"the images of job {job_id} were removed when it finished; submit it again"
+                f"the images of job {job_id} are gone (kept [queue] spool_retention_days "
+                f"= {self.config.queue.spool_retention_days} after printing); submit it again"
             )
         images = [front.read_bytes()] + ([back.read_bytes()] if back else [])
         count = sum(1 for j in self.store.jobs() if j.reprint_of == job_id)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
@@ -33,6 +32,9 @@ from printd.memory import release_free_memory
 from printd.queue.jobs import JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import Job, Store
+
+if TYPE_CHECKING:
+    from printd.telemetry.metrics import Timings
 
 ACTOR = "printd"
 
@@ -98,7 +100,7 @@ class Dispatcher:
         queue: QueueConfig,
         wake: asyncio.Event,
         *,
-        on_duration: Callable[[float], None] | None = None,
+        timings: Timings | None = None,
     ) -> None:
         self.printer = printer
         self.driver = driver
@@ -107,7 +109,7 @@ class Dispatcher:
         self.wake = wake
         self.runtime = PrinterRuntime(printer.name)
         self.log = structlog.get_logger("printd.dispatcher").bind(printer=printer.name)
-        self._on_duration = on_duration
+        self._timings = timings
         self._connected = False
         self._stopping = False
         # The next job's card, decoded and rasterised while the current card prints.
@@ -356,8 +358,8 @@ class Dispatcher:
             self.runtime.current_job = None
             self._idle.set()
             release_free_memory()
-            if self._on_duration is not None:
-                self._on_duration(time.monotonic() - started)
+            if self._timings is not None:
+                self._timings.card_done(time.monotonic() - started)
 
     def _book(self, job: Job, result: PrintResult, log: Any) -> None:
         name = self.printer.name
@@ -383,6 +385,8 @@ class Dispatcher:
                 entries=[Entry(Item.BLANKS, Kind.PRINTED, 1, name, job_id=job.id), *ribbon_entries],
             )
             log.info("job_printed")
+            if self._timings is not None:
+                self._timings.job_done(max(0.0, time.time() - job.submitted_at))
         elif result.outcome is Outcome.SPOILED:
             reason = result.reason or "rejected"
             attempts = job.attempts + 1

@@ -142,8 +142,17 @@ def _describe_os_error(error: BaseException, path: Path) -> str:
 class Store:
     """The queue, the audit trail and the ledger in one SQLite file."""
 
-    def __init__(self, state_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        retention_seconds: float = 0.0,
+    ) -> None:
         self.state_dir = state_dir
+        # How long a printed card's images stay for `printctl reprint` (0: gone at once).
+        # Cancelled and failed jobs lose theirs at once, whatever this says.
+        self.retention_seconds = retention_seconds
         self.path = state_dir / "printd.sqlite3"
         self.spool = state_dir / "spool"
         # Working copies of inline images for the driver to read; never the durable copy.
@@ -525,9 +534,34 @@ class Store:
             )
             for entry in entries:
                 self._book(db, entry, actor)
-        if job.state in FINAL_STATES:
+        if job.state in FINAL_STATES and not self._keeps_images(job.state):
             self._release_images(job_id)
         return job
+
+    def _keeps_images(self, state: JobState) -> bool:
+        return state is JobState.PRINTED and self.retention_seconds > 0
+
+    def purge_expired_images(self) -> int:
+        """Remove the images of finished jobs past their retention. Returns how many jobs."""
+        cutoff = self.clock() - self.retention_seconds
+        candidates = {r[0] for r in self.db.execute("SELECT DISTINCT job_id FROM images")}
+        if self.spool.exists():
+            candidates |= {p.name for p in self.spool.iterdir() if not p.name.startswith(".")}
+        purged = 0
+        for job_id in sorted(candidates):
+            row = self.db.execute(
+                "SELECT state, updated_at FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
+            if row is not None and (
+                JobState(row[0]) not in FINAL_STATES
+                or (self._keeps_images(JobState(row[0])) and row[1] >= cutoff)
+            ):
+                continue
+            with self.transaction() as db:
+                db.execute("DELETE FROM images WHERE job_id = ?", (job_id,))
+            self._release_images(job_id)
+            purged += 1
+        return purged
 
     def _transition(
         self,
@@ -569,8 +603,9 @@ class Store:
         self._bump(db, "jobs_state", 1, label=target)
         if target in FINAL_STATES:
             self._bump(db, "jobs_completed", 1, label=target)
-            # Card images hold a face and personal data: they leave with the job, atomically.
-            db.execute("DELETE FROM images WHERE job_id = ?", (job_id,))
+            if not self._keeps_images(target):
+                # Card images hold a face and personal data: they leave with the job, atomically.
+                db.execute("DELETE FROM images WHERE job_id = ?", (job_id,))
         return dataclasses.replace(
             before,
             state=target,
@@ -608,7 +643,7 @@ class Store:
                 self._book(db, entry, actor)
         if job is None:
             raise ValueError("transitions() needs at least one step")
-        if job.state in FINAL_STATES:
+        if job.state in FINAL_STATES and not self._keeps_images(job.state):
             self._release_images(job_id)
         return job
 

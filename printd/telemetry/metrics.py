@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -20,6 +21,14 @@ from printd.queue.store import Store
 from printd.telemetry.forecast import DAY, WINDOW_DAYS, days_remaining
 
 FORECAST_CACHE_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Where the dispatcher reports durations (histograms the collector cannot derive)."""
+
+    job_done: Callable[[float], None]  # submit → printed
+    card_done: Callable[[float], None]  # one attempt in the printer
 
 
 class PrintdCollector(Collector):
@@ -197,16 +206,23 @@ def build_registry(
     station: str,
     *,
     default_ribbon_capacity: int = 450,
-) -> tuple[CollectorRegistry, Histogram]:
+) -> tuple[CollectorRegistry, Timings]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
         PrintdCollector(store, runtimes, station, default_ribbon_capacity=default_ribbon_capacity)
     )
-    duration = Histogram(
+    job = Histogram(
         "printd_job_duration_seconds",
-        "Time from taking a job to its outcome, per attempt.",
+        "Time from submitting a job to its printed card (waiting, retries and pauses included).",
+        ["station"],
+        buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400),
+        registry=registry,
+    )
+    attempt = Histogram(
+        "printd_print_duration_seconds",
+        "Time one card spends in the printer: from taking the job to the card's outcome.",
         ["station"],
         buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300),
         registry=registry,
     )
-    return registry, duration
+    return registry, Timings(job.labels(station).observe, attempt.labels(station).observe)

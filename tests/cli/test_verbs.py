@@ -83,10 +83,13 @@ def test_supplies_queue_and_job_verbs(make_daemon: Any, tmp_path: Path) -> None:
     # Only a printed card is reprinted, with a reason that goes into the audit trail.
     refused = daemon.ctl("reprint", "counter-b", "--reason", "photo smudged", check=False)
     assert refused.returncode == 73 and "only a printed card is reprinted" in refused.stderr
-    # The store drops a finished job's images at once (spool_retention_days is not applied
-    # yet), so reprinting a printed card is refused with what to do instead.
-    gone = daemon.ctl("reprint", "example-0002", "--reason", "photo smudged", check=False)
-    assert gone.returncode == 73 and "submit it again" in gone.stderr
+    # A printed card's images stay for a day (spool_retention_days), so it can be reprinted;
+    # the new job is linked to the original in the audit trail.
+    again = daemon.ctl_json("reprint", "example-0002", "--reason", "photo smudged")
+    assert again["job"]["id"] == "example-0002.r1"
+    assert again["job"]["reprint_of"] == "example-0002"
+    events = daemon.ctl_json("show", "example-0002.r1")["job"]["events"]
+    assert "reprint of example-0002: photo smudged" in events[0]["reason"]
     assert (
         daemon.ctl("--json", "reprint", "example-0002", "--reason", " ", check=False).returncode
         == 65

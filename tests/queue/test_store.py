@@ -225,3 +225,24 @@ def test_a_full_disk_fails_the_submit_and_keeps_the_last_good_state(tmp_path: Pa
     assert "CHAIN: None" in result.stdout
     assert not list((tmp_path / "spool").glob(".job-2*"))
     assert not (tmp_path / "spool" / "job-2").exists()
+
+
+def test_printed_images_stay_for_the_retention_then_go(tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    store = Store(tmp_path, clock=lambda: now[0], retention_seconds=86_400)
+    store.open()
+    for job_id in ("kept", "cancelled"):
+        store.submit(
+            JobSpec(job_id, "ktp-el", SPEC.holder, 1), [b"front-" + job_id.encode()], actor="t"
+        )
+    store.transition("kept", JobState.PRINTING, actor="t")
+    store.transition("kept", JobState.PRINTED, actor="t")
+    store.transition("cancelled", JobState.CANCELLED, actor="t")
+    assert store.image_paths("kept")[0].read_bytes() == b"front-kept"  # for a reprint
+    assert not store.image_paths("cancelled")[0].exists()  # cancel removes at once
+    now[0] += 3600
+    assert store.purge_expired_images() == 0
+    now[0] += 86_400
+    assert store.purge_expired_images() == 1
+    assert not store.image_paths("kept")[0].exists()
+    assert store.db.execute("SELECT count(*) FROM images").fetchone()[0] == 0

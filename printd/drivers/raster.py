@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -120,12 +120,21 @@ def to_card_rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def _printer_geometry(image: Image.Image) -> Image.Image:
+def _card_rgb(image: Image.Image) -> Image.Image:
     if image.size != (CARD_WIDTH, CARD_HEIGHT):
         width, height = image.size
         raise JobError(f"image is {width}x{height} pixels, expected {CARD_WIDTH}x{CARD_HEIGHT}")
+    return to_card_rgb(image)
+
+
+def _printer_geometry(image: Image.Image) -> Image.Image:
     # Pillow's ROTATE_270 turns counter-clockwise by 270 degrees: 90 degrees clockwise.
-    return to_card_rgb(image).transpose(Image.Transpose.ROTATE_270)
+    return _card_rgb(image).transpose(Image.Transpose.ROTATE_270)
+
+
+def _turned(panel: NDArray[Any]) -> NDArray[Any]:
+    """Card geometry → printer geometry (90° clockwise, as `_printer_geometry`), contiguous."""
+    return np.ascontiguousarray(np.rot90(panel, -1))
 
 
 def _channels(image: Image.Image) -> tuple[NDArray[np.uint8], ...]:
@@ -133,17 +142,17 @@ def _channels(image: Image.Image) -> tuple[NDArray[np.uint8], ...]:
 
 
 def colour_panels(image: Image.Image) -> ColourPanels:
-    turned = _printer_geometry(image)
-    # One C pass maps every channel to its dye amount: R to C, G to M, B to Y.
-    cyan, magenta, yellow = _channels(turned.point(_INK_TABLE))
+    # One C pass maps every channel to its dye amount: R to C, G to M, B to Y. The work is
+    # done in card geometry; each finished panel is turned once, in numpy.
+    cyan, magenta, yellow = _channels(_card_rgb(image).point(_INK_TABLE))
     most = np.maximum(np.maximum(cyan, magenta), yellow)
     least = np.minimum(np.minimum(cyan, magenta), yellow)
     resin = (least >= K_MIN_DYE) & (most - least <= K_MAX_DYE_SPREAD)
     if resin.any():
         keep = ~resin
         yellow, magenta, cyan = yellow * keep, magenta * keep, cyan * keep
-    varnish = np.ones(resin.shape, dtype=bool)
-    return ColourPanels(yellow, magenta, cyan, resin, varnish)
+    varnish = np.ones((CARD_WIDTH, CARD_HEIGHT), dtype=bool)
+    return ColourPanels(_turned(yellow), _turned(magenta), _turned(cyan), _turned(resin), varnish)
 
 
 def mono_panel(

@@ -142,17 +142,18 @@ def _channels(image: Image.Image) -> tuple[NDArray[np.uint8], ...]:
 
 
 def colour_panels(image: Image.Image) -> ColourPanels:
-    # One C pass maps every channel to its dye amount: R to C, G to M, B to Y. The work is
-    # done in card geometry; each finished panel is turned once, in numpy.
-    cyan, magenta, yellow = _channels(_card_rgb(image).point(_INK_TABLE))
+    # One C pass maps every channel to its dye amount (R to C, G to M, B to Y), then Pillow
+    # turns all three channels into printer geometry in one pass.
+    mapped = _card_rgb(image).point(_INK_TABLE).transpose(Image.Transpose.ROTATE_270)
+    cyan, magenta, yellow = _channels(mapped)
     most = np.maximum(np.maximum(cyan, magenta), yellow)
     least = np.minimum(np.minimum(cyan, magenta), yellow)
     resin = (least >= K_MIN_DYE) & (most - least <= K_MAX_DYE_SPREAD)
     if resin.any():
         keep = ~resin
         yellow, magenta, cyan = yellow * keep, magenta * keep, cyan * keep
-    varnish = np.ones((CARD_WIDTH, CARD_HEIGHT), dtype=bool)
-    return ColourPanels(_turned(yellow), _turned(magenta), _turned(cyan), _turned(resin), varnish)
+    varnish = np.ones(resin.shape, dtype=bool)
+    return ColourPanels(yellow, magenta, cyan, resin, varnish)
 
 
 def mono_panel(

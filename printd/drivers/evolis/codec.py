@@ -156,7 +156,7 @@ def encode_download(panel: str, levels: int, data: bytes, *, compressed: bool) -
                 f"Db;{panel};{levels} needs {panel_bytes(levels)} bytes, got {len(data)}"
             )
         head = f"Db;{panel};{levels};".encode("ascii")
-    return bytes([ESC]) + head + data + bytes([CR])
+    return b"".join((bytes([ESC]), head, data, bytes([CR])))  # one copy of a large payload
 
 
 # ---------------------------------------------------------------------------------------------

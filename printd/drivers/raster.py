@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -130,11 +130,6 @@ def _card_rgb(image: Image.Image) -> Image.Image:
 def _printer_geometry(image: Image.Image) -> Image.Image:
     # Pillow's ROTATE_270 turns counter-clockwise by 270 degrees: 90 degrees clockwise.
     return _card_rgb(image).transpose(Image.Transpose.ROTATE_270)
-
-
-def _turned(panel: NDArray[Any]) -> NDArray[Any]:
-    """Card geometry → printer geometry (90° clockwise, as `_printer_geometry`), contiguous."""
-    return np.ascontiguousarray(np.rot90(panel, -1))
 
 
 def _channels(image: Image.Image) -> tuple[NDArray[np.uint8], ...]:

@@ -109,6 +109,7 @@ class Daemon:
                     printer,
                     cfg.daemon.state_dir,
                     status_source=functools.partial(self._snmp_status, printer.name),
+                    printed_counter=functools.partial(self._snmp_life_count, printer.name),
                 )
                 self.printers[printer.name] = built
                 if built.hands is not None:
@@ -192,6 +193,10 @@ class Daemon:
         runtime = next((d.runtime for d in self.dispatchers if d.printer.name == name), None)
         return runtime.snmp_status if runtime is not None and runtime.snmp_up else None
 
+    def _snmp_life_count(self, name: str) -> int | None:
+        runtime = next((d.runtime for d in self.dispatchers if d.printer.name == name), None)
+        return runtime.snmp_life_count if runtime is not None and runtime.snmp_up else None
+
     async def _watch_snmp(self, dispatcher: Dispatcher) -> None:
         """Poll the printer's Printer-MIB agent beside printing; an outage never stops a card."""
         from printd.drivers.snmp import (
@@ -212,6 +217,7 @@ class Daemon:
             if runtime.snmp_up is False:
                 log.info("snmp_up_again")
             runtime.snmp_status = status
+            runtime.snmp_life_count = reading.life_count
             runtime.snmp_up = True
             runtime.snmp_poll_seconds = monitor.last_poll_duration
             if runtime.status is not None and runtime.status.source != "snmp":

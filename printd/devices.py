@@ -88,6 +88,7 @@ def build_printer(
     printer: PrinterConfig,
     state_dir: Path,
     status_source: Callable[[], PrinterStatus | None] | None = None,
+    printed_counter: Callable[[], int | None] | None = None,
 ) -> BuiltPrinter:
     built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
     built.transport = transport = _transport(printer, built, state_dir)
@@ -95,7 +96,9 @@ def build_printer(
         from printd.drivers.raw import RawDriver
 
         # No readback of its own: status comes from SNMP (the `status` URI).
-        built.driver = RawDriver(transport, status_source=status_source)
+        built.driver = RawDriver(
+            transport, status_source=status_source, printed_counter=printed_counter
+        )
     else:
         from printd.drivers.evolis.driver import EvolisDriver
         from printd.drivers.profiles import PRIMACY

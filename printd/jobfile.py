@@ -24,7 +24,19 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 NIK_PATTERN = re.compile(r"[0-9]{16}")  # \d would also take Arabic-Indic digits
 DATA_URL_PREFIX = "data:image/png;base64,"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-KNOWN_FIELDS = {"id", "document", "holder", "front", "back", "batch", "priority", "ribbon_type"}
+KNOWN_FIELDS = {
+    "id",
+    "document",
+    "holder",
+    "front",
+    "back",
+    "batch",
+    "priority",
+    "ribbon_type",
+    "printer_ready",
+    "sides",
+}
+RAW_URL_PREFIX = "data:application/octet-stream;base64,"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,28 @@ def parse_job(raw: Any, *, base: Path | None = None) -> ParsedJob:
     ribbon_type = raw.get("ribbon_type")
     if ribbon_type is not None and not isinstance(ribbon_type, str):
         raise JobError("ribbon_type: a ribbon code such as 'ymcko'")
+    if raw.get("printer_ready") is not None:
+        if "front" in raw or "back" in raw:
+            raise JobError(
+                "printer_ready: give either card images (front/back) or a printer-ready file"
+            )
+        sides = raw.get("sides")
+        if sides not in (1, 2) or isinstance(sides, bool):
+            raise JobError("sides: 1 or 2, the sides the printer-ready file prints (ribbon use)")
+        data = _printer_ready(raw["printer_ready"], base)
+        spec = JobSpec(
+            id=job_id,
+            document=document,
+            holder={"nik": nik, "name": name},
+            sides=sides,
+            priority=priority,
+            batch=batch,
+            ribbon_type=ribbon_type,
+            printer_ready=True,
+        )
+        return ParsedJob(spec, (data,))
+    if "sides" in raw:
+        raise JobError("sides: only with printer_ready (card images say how many sides)")
     if "front" not in raw:
         raise JobError("front: required (PNG path or inline base64)")
     images = [_image(raw["front"], "front", base)]
@@ -124,6 +158,35 @@ def parse_job(raw: Any, *, base: Path | None = None) -> ParsedJob:
         ribbon_type=ribbon_type,
     )
     return ParsedJob(spec, tuple(images))
+
+
+def _printer_ready(value: Any, base: Path | None) -> bytes:
+    """A vendor-rendered print file for a raw printer, sent to it untouched."""
+    field = "printer_ready"
+    if not isinstance(value, str) or not value:
+        raise JobError(f"{field}: a file path or a '{RAW_URL_PREFIX}…' string")
+    if value.startswith(RAW_URL_PREFIX):
+        try:
+            data = base64.b64decode(value[len(RAW_URL_PREFIX) :], validate=True)
+        except (binascii.Error, ValueError):
+            raise JobError(f"{field}: the inline file is not valid base64") from None
+    else:
+        if base is None:
+            raise JobError(f"{field}: send the file inline (the daemon does not read paths)")
+        path = (base / value).resolve()
+        try:
+            if path.stat().st_size > MAX_IMAGE_BYTES:
+                raise JobError(f"{field}: {path} is over the 50 MB limit")
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise JobError(f"{field}: file {path} not found") from None
+        except OSError as error:
+            raise JobError(f"{field}: cannot read {path}: {error.strerror}") from None
+    if not data:
+        raise JobError(f"{field}: the file is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise JobError(f"{field}: the file is over the 50 MB limit")
+    return data
 
 
 def load_job_file(path: Path) -> ParsedJob:
@@ -152,8 +215,12 @@ def inline(parsed: ParsedJob) -> dict[str, Any]:
         "document": parsed.spec.document,
         "holder": parsed.spec.holder,
         "priority": parsed.spec.priority,
-        "front": DATA_URL_PREFIX + base64.b64encode(parsed.images[0]).decode(),
     }
+    if parsed.spec.printer_ready:
+        body["printer_ready"] = RAW_URL_PREFIX + base64.b64encode(parsed.images[0]).decode()
+        body["sides"] = parsed.spec.sides
+    else:
+        body["front"] = DATA_URL_PREFIX + base64.b64encode(parsed.images[0]).decode()
     if len(parsed.images) > 1:
         body["back"] = DATA_URL_PREFIX + base64.b64encode(parsed.images[1]).decode()
     if parsed.spec.batch:

@@ -121,6 +121,7 @@ class Service:
             sides=original.sides,
             priority=original.priority,
             batch=original.batch,
+            printer_ready=original.printer_ready,
         )
         job, _ = self.store.submit(
             spec, images, actor=actor, reprint_of=job_id, reason=f"reprint of {job_id}: {reason}"

@@ -55,6 +55,7 @@ class PrinterRuntime:
     snmp_up: bool | None = None
     snmp_poll_seconds: float | None = None
     snmp_status: PrinterStatus | None = None
+    snmp_life_count: int | None = None  # prtMarkerLifeCount: a raw printer's printed counter
     disagreements: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
@@ -285,9 +286,28 @@ class Dispatcher:
                 return prepared
         return await asyncio.to_thread(self._load_images, job)
 
+    def _print_printer_ready(self, job: Job) -> PrintResult:
+        """A vendor-rendered file for a raw printer, sent untouched (printd/drivers/raw.py)."""
+        from printd.drivers.raw import RawDriver, RawJob
+
+        if not isinstance(self.driver, RawDriver):
+            raise JobError(
+                f"job {job.id} carries a printer-ready file, but printer {self.printer.name} "
+                f"uses the {self.printer.driver} driver, which prints card images; send it to "
+                'a printer configured with driver = "raw"'
+            )
+        path, _ = self.store.image_paths(job.id)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise JobError(f"the file of job {job.id} is missing from the spool") from None
+        ribbon = self.store.ribbon(self.printer.name)
+        ribbon_type = ribbon["type"] if ribbon else self.printer.ribbon_type
+        return self.driver.print_job(RawJob(job.id, data, job.sides, ribbon_type))
+
     def _prepare_next(self, after: str) -> None:
         upcoming = self.store.next_queued()
-        if upcoming is None or upcoming.id == after:
+        if upcoming is None or upcoming.id == after or upcoming.printer_ready:
             self._next = None
             return
         job = upcoming
@@ -323,10 +343,15 @@ class Dispatcher:
         started = time.monotonic()
         try:
             try:
-                request = await self._request_for(job)
-                printing = asyncio.create_task(asyncio.to_thread(self.driver.print_card, request))
-                self._prepare_next(after=job.id)
-                result = await printing
+                if job.printer_ready:
+                    result = await asyncio.to_thread(self._print_printer_ready, job)
+                else:
+                    request = await self._request_for(job)
+                    printing = asyncio.create_task(
+                        asyncio.to_thread(self.driver.print_card, request)
+                    )
+                    self._prepare_next(after=job.id)
+                    result = await printing
             except JobError as error:
                 self.store.transition(job.id, JobState.FAILED, actor=ACTOR, reason=str(error))
                 log.warning("job_failed", reason=str(error))

@@ -47,6 +47,8 @@ class JobSpec:
     priority: int = 0
     batch: str | None = None
     ribbon_type: str | None = None
+    # True: the one "image" is a printer-ready file for a raw printer (Fargo, Zebra, Entrust).
+    printer_ready: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Job:
     submitted_at: float
     updated_at: float
     last_reason: str | None
+    printer_ready: bool = False
 
     def public(self) -> dict[str, Any]:
         """What the API shows: everything but the holder's personal data."""
@@ -80,12 +83,13 @@ class Job:
             "submitted_at": self.submitted_at,
             "updated_at": self.updated_at,
             "reason": self.last_reason,
+            "printer_ready": self.printer_ready,
         }
 
 
 JOB_COLUMNS = (
     "seq, id, state, priority, document, batch, sides, printer, attempts, reprint_of, "
-    "submitted_at, updated_at, last_reason"
+    "submitted_at, updated_at, last_reason, printer_ready"
 )
 
 
@@ -104,6 +108,7 @@ def _job(row: Sequence[Any]) -> Job:
         row[10],
         row[11],
         row[12],
+        bool(row[13]),
     )
 
 
@@ -114,7 +119,10 @@ def _chain(previous: str, fields: Sequence[Any]) -> str:
 
 def content_hash(spec: JobSpec, images: Sequence[bytes]) -> str:
     digest = hashlib.sha256()
-    canonical = [spec.id, spec.document, spec.holder, spec.sides, spec.priority, spec.batch]
+    canonical: list[Any] = [spec.id, spec.document, spec.holder, spec.sides, spec.priority]
+    canonical.append(spec.batch)
+    if spec.printer_ready:  # only then: hashes of jobs stored before this field stay valid
+        canonical.append("printer_ready")
     digest.update(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode())
     for image in images:
         digest.update(hashlib.sha256(image).digest())
@@ -408,8 +416,8 @@ class Store:
             with self.transaction() as db:
                 cursor = db.execute(
                     "INSERT INTO jobs (id, state, priority, document, holder, batch, sides,"
-                    " content_hash, ribbon_type, reprint_of, submitted_at, updated_at)"
-                    " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " content_hash, ribbon_type, reprint_of, submitted_at, updated_at,"
+                    " printer_ready) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         spec.id,
                         spec.priority,
@@ -422,6 +430,7 @@ class Store:
                         reprint_of,
                         now,
                         now,
+                        int(spec.printer_ready),
                     ),
                 )
                 seq = int(cursor.lastrowid or 0)
@@ -458,6 +467,7 @@ class Store:
             now,
             now,
             None,
+            spec.printer_ready,
         )
         return job, True
 

@@ -126,6 +126,8 @@ class Service:
         job, _ = self.store.submit(
             spec, images, actor=actor, reprint_of=job_id, reason=f"reprint of {job_id}: {reason}"
         )
+        # The reason is the operator's free text: it stays in the audit trail, not in the log.
+        self.log.info("job_reprinted", job_id=job.id, reprint_of=job_id, actor=actor)
         self.wake.set()
         return job.public()
 
@@ -173,6 +175,7 @@ class Service:
             )
         else:
             raise JobError("outcome: must be 'printed' or 'spoiled'")
+        self.log.info("job_reconciled", job_id=job_id, outcome=outcome, actor=actor)
         self.wake.set()
         return moved.public()
 

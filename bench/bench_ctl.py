@@ -107,7 +107,8 @@ def main() -> int:
     )
     print(
         f"one fsync of the same image on this disk: median {statistics.median(fsync_ms):.2f} ms "
-        "(a new job costs three: image, spool folder, SQLite commit)"
+        "(a new job with images up to 64 KiB costs one, the SQLite commit; larger images add"
+        " two for the spool file and its folder)"
     )
     return 0
 

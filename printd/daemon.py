@@ -218,6 +218,8 @@ class Daemon:
                 log.info("snmp_up_again")
             runtime.snmp_status = status
             runtime.snmp_life_count = reading.life_count
+            runtime.snmp_problems = tuple(reading.problems)
+            runtime.snmp_error = ""
             runtime.snmp_up = True
             runtime.snmp_poll_seconds = monitor.last_poll_duration
             if runtime.status is not None and runtime.status.source != "snmp":
@@ -227,6 +229,7 @@ class Daemon:
         def on_error(error: Exception) -> None:
             if runtime.snmp_up is not False:
                 log.warning("snmp_down", error=str(error))
+            runtime.snmp_error = str(error)
             runtime.snmp_up = False
             runtime.snmp_poll_seconds = monitor.last_poll_duration
 

@@ -86,6 +86,10 @@ def _days(t: NullTranslations, value: float | None) -> str:
     return _("about {days} days").format(days=f"{value:.0f}")
 
 
+def _unknown(t: NullTranslations, value: Any) -> str:
+    return t.gettext("unknown") if value is None else str(value)
+
+
 def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
     _ = t.gettext
     conditions = ", ".join(condition(t, c) for c in p["conditions"]) or _("none")
@@ -121,6 +125,24 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
         )
     else:
         out.append(f"  {pad(_('Ribbon'), 12)}{bar(None, None)} " + _("none recorded"))
+    snmp = p.get("snmp")
+    if snmp:
+        if snmp["up"]:
+            line = _("answering; hopper {hopper}, ribbon {ribbon} prints").format(
+                hopper=_unknown(t, snmp.get("hopper")),
+                ribbon=_unknown(t, snmp.get("ribbon_remaining")),
+            )
+            if snmp.get("disagreements"):
+                line += "; " + _("disagrees with the printer on: {fields}").format(
+                    fields=", ".join(snmp["disagreements"])
+                )
+            if snmp.get("problems"):
+                line += "; " + _("agent problems: {problems}").format(
+                    problems="; ".join(snmp["problems"])
+                )
+        else:
+            line = _("not answering: {error}").format(error=snmp.get("error") or "?")
+        out.append(f"  {pad('SNMP', 12)}{line}")
     if p.get("current_job"):
         out.append(f"  {pad(_('Printing'), 12)}{p['current_job']}")
     if p.get("model"):

@@ -56,6 +56,8 @@ class PrinterRuntime:
     snmp_poll_seconds: float | None = None
     snmp_status: PrinterStatus | None = None
     snmp_life_count: int | None = None  # prtMarkerLifeCount: a raw printer's printed counter
+    snmp_error: str = ""  # why the last poll failed
+    snmp_problems: tuple[str, ...] = ()  # what the agent got wrong in its last answer
     disagreements: tuple[str, ...] = ()
 
     def public(self) -> dict[str, Any]:
@@ -88,6 +90,8 @@ class PrinterRuntime:
                 if self.snmp_status
                 else None,
                 "disagreements": list(self.disagreements),
+                "error": self.snmp_error or None,
+                "problems": list(self.snmp_problems),
             },
         }
 

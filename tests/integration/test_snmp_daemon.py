@@ -92,3 +92,5 @@ def test_snmp_agent_down_never_stops_printing(make_daemon: Any, tmp_path) -> Non
         what="snmp_up 0",
     )
     assert any(e.get("event") == "snmp_down" for e in daemon.log_events())
+    human = daemon.ctl("status").stdout
+    assert "SNMP" in human and "not answering" in human  # the operator sees why, in words

@@ -173,15 +173,6 @@ class Rig:
                 close()  # best effort: the run is over
 
 
-def _transport_of(built: BuiltPrinter) -> Transport:
-    # BuiltPrinter does not expose its transport (yet); the driver holds the one we need for
-    # printer-class requests and our own read-outs.
-    transport = getattr(built, "transport", None) or getattr(built.driver, "_transport", None)
-    if transport is None:
-        raise RuntimeError("printd.devices.build_printer no longer exposes the transport")
-    return transport  # type: ignore[no-any-return]
-
-
 def build_rig(
     printer_uri: str,
     status_uri: str | None,
@@ -209,7 +200,7 @@ def build_rig(
         device=device,
         profile=PRIMACY,
         driver=built.driver,
-        transport=_transport_of(built),
+        transport=built.transport,
         hands=hands,
         status_uri=status_uri,
         step_timeout=step_timeout,

@@ -21,10 +21,19 @@ SIM_PRODUCT_ID = 0x0A00
 
 
 @dataclass
+class Link:
+    """How to reach a printer, and for a simulated one the simulator and its servers."""
+
+    transport: Transport
+    hands: Any = None  # the simulator, for sim:// printers: the operator's hands
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+@dataclass
 class BuiltPrinter:
     driver: CardDriver
-    transport: Transport | None = None
-    hands: Any = None  # the simulator, for sim:// printers: the operator's hands
+    transport: Transport
+    hands: Any = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -33,7 +42,7 @@ class BuiltPrinter:
                 close()
 
 
-def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> Transport:
+def _link(printer: PrinterConfig, state_dir: Path) -> Link:
     device = printer.device
     if isinstance(device, SimDevice):
         from printd.drivers.usb_transport import UsbTransport
@@ -51,10 +60,10 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
             print_seconds=device.print_seconds,
             reject_box_capacity=device.reject_box_capacity,
         )
-        built.hands = sim
+        closers: list[Callable[[], None]] = []
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
         control.start()
-        built.closers.append(control.close)
+        closers.append(control.close)
         if device.snmp_port is not None:
             from printd.sim.snmp_agent import SimSnmpAgent, mib_view_from_snapshot
 
@@ -66,21 +75,22 @@ def _transport(printer: PrinterConfig, built: BuiltPrinter, state_dir: Path) -> 
                 port=device.snmp_port,
             )
             agent.start()
-            built.closers.append(agent.close)
+            closers.append(agent.close)
         backend = SimUsbBackend([(sim, SIM_PRODUCT_ID)])
-        return UsbTransport(EVOLIS_VID, SIM_PRODUCT_ID, device.serial, backend=backend)
+        transport = UsbTransport(EVOLIS_VID, SIM_PRODUCT_ID, device.serial, backend=backend)
+        return Link(transport, sim, closers)
     if isinstance(device, UsbDevice):
         from printd.drivers.usb_transport import UsbTransport
 
-        return UsbTransport(device.vid, device.pid, device.serial)
+        return Link(UsbTransport(device.vid, device.pid, device.serial))
     if isinstance(device, SerialDevice):
         from printd.drivers.serial_transport import SerialTransport
 
-        return SerialTransport(device.url, device.baudrate)
+        return Link(SerialTransport(device.url, device.baudrate))
     if isinstance(device, TcpDevice):
         from printd.drivers.tcp_transport import TcpTransport
 
-        return TcpTransport(device.host, device.port)
+        return Link(TcpTransport(device.host, device.port))
     raise TypeError(f"unhandled device {device!r}")
 
 
@@ -90,18 +100,18 @@ def build_printer(
     status_source: Callable[[], PrinterStatus | None] | None = None,
     printed_counter: Callable[[], int | None] | None = None,
 ) -> BuiltPrinter:
-    built = BuiltPrinter(driver=None)  # type: ignore[arg-type]
-    built.transport = transport = _transport(printer, built, state_dir)
+    link = _link(printer, state_dir)
+    driver: CardDriver
     if printer.driver == "raw":
         from printd.drivers.raw import RawDriver
 
         # No readback of its own: status comes from SNMP (the `status` URI).
-        built.driver = RawDriver(
-            transport, status_source=status_source, printed_counter=printed_counter
+        driver = RawDriver(
+            link.transport, status_source=status_source, printed_counter=printed_counter
         )
     else:
         from printd.drivers.evolis.driver import EvolisDriver
         from printd.drivers.profiles import PRIMACY
 
-        built.driver = EvolisDriver(transport, PRIMACY)
-    return built
+        driver = EvolisDriver(link.transport, PRIMACY)
+    return BuiltPrinter(driver, link.transport, link.hands, link.closers)

@@ -8,6 +8,7 @@ import fcntl
 import functools
 import os
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
@@ -98,11 +99,14 @@ class Daemon:
         for job_id in self.store.interrupt_orphans():
             self.log.warning("job_interrupted_at_start", job_id=job_id)
         try:
-            registry, timings = build_registry(
+            collector = PrintdCollector(
                 self.store,
                 self.runtimes,
                 cfg.daemon.station,
                 default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
+            )
+            registry, timings = build_registry(
+                self.store, self.runtimes, cfg.daemon.station, collector=collector
             )
             for printer in cfg.printers:
                 built = build_printer(
@@ -124,7 +128,6 @@ class Daemon:
                         timings=timings,
                     )
                 )
-            collector = PrintdCollector(self.store, self.runtimes, cfg.daemon.station)
             service = Service(
                 cfg,
                 self.store,
@@ -140,6 +143,7 @@ class Daemon:
                     await self._watch_snmp(dispatcher)
             tasks = [asyncio.create_task(d.run(), name=d.printer.name) for d in self.dispatchers]
             tasks.append(asyncio.create_task(self._purge_images_hourly(), name="image-retention"))
+            tasks.append(asyncio.create_task(self._refresh_usage(collector), name="forecast"))
             self.log.info(
                 "printd_ready",
                 version=__version__,
@@ -177,6 +181,24 @@ class Daemon:
                 cfg.daemon.socket.unlink()
             self.store.close()
             self.log.info("printd_stopped")
+
+    async def _refresh_usage(self, collector: PrintdCollector) -> None:
+        """The forecast's ledger aggregate, on its own read-only connection in a thread, so a
+        long history never stalls the event loop (WAL lets it read beside the writer)."""
+        reader = sqlite3.connect(
+            f"file:{self.store.path}?mode=ro", uri=True, check_same_thread=False
+        )
+        collector.refreshed_elsewhere = True
+        try:
+            while True:
+                try:
+                    await asyncio.to_thread(collector.refresh_usage, reader)
+                except sqlite3.Error as error:
+                    self.log.warning("forecast_refresh_failed", error=str(error))
+                await asyncio.sleep(60)
+        finally:
+            collector.refreshed_elsewhere = False
+            reader.close()
 
     async def _purge_images_hourly(self) -> None:
         while True:
@@ -278,12 +300,7 @@ class Daemon:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()  # a stale socket of a previous run: we hold the state-dir lock
 
-        def forecast() -> dict[str, float | None]:
-            names = [p.name for p in self.config.printers]
-            totals = {(n, p, lb): v for n, p, lb, v in self.store.totals()}
-            return collector._forecasts(totals, names)
-
-        app = build_app(service, forecast)
+        app = build_app(service, collector.forecasts)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         old_umask = os.umask(0o117)  # the socket is born 0660, never briefly world-writable

@@ -5,6 +5,7 @@ passed in; every series carries the station's name so many stations can share on
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -46,7 +47,11 @@ class PrintdCollector(Collector):
         self.station = station
         self.default_ribbon_capacity = default_ribbon_capacity
         self.clock = clock
-        self._forecast: tuple[float, dict[str, float | None]] | None = None
+        # Ledger use over the forecast window: (when read, blanks used, ribbon prints used,
+        # first ledger entry). The daemon refreshes it off the event loop (`refresh_usage`);
+        # without that the collector reads it itself, at most once a minute.
+        self._usage: tuple[float, int, int, float | None] | None = None
+        self.refreshed_elsewhere = False
 
     def _gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
         return GaugeMetricFamily(f"printd_{name}", doc, labels=["station", *labels])
@@ -169,22 +174,34 @@ class PrintdCollector(Collector):
                 days.add_metric([st, item], forecast)
         yield from (stock_blanks, stock_ribbons, days)
 
-    def _forecasts(
-        self, totals: dict[tuple[str, str, str], int], names: Sequence[str]
-    ) -> dict[str, float | None]:
+    def refresh_usage(
+        self, db: sqlite3.Connection | None = None
+    ) -> tuple[float, int, int, float | None]:
+        """Read the last 7 days' consumption (two indexed aggregates over the ledger)."""
+        connection = db or self.store.db
         now = self.clock()
-        if self._forecast and now - self._forecast[0] < FORECAST_CACHE_SECONDS:
-            return self._forecast[1]
-        since = now - WINDOW_DAYS * DAY
-        # Two indexed aggregates, not a walk over the rows: this runs inside a scrape.
-        blanks_used, ribbon_used = self.store.db.execute(
+        blanks_used, ribbon_used = connection.execute(
             "SELECT coalesce(sum(CASE WHEN item = 'blanks' AND kind IN ('printed', 'spoiled')"
             " THEN quantity END), 0),"
             " coalesce(sum(CASE WHEN item = 'ribbon_prints' THEN quantity END), 0)"
             " FROM ledger WHERE at >= ?",
-            (since,),
+            (now - WINDOW_DAYS * DAY,),
         ).fetchone()
-        first = self.store.db.execute("SELECT min(at) FROM ledger").fetchone()[0]
+        first = connection.execute("SELECT min(at) FROM ledger").fetchone()[0]
+        self._usage = (now, int(blanks_used), int(ribbon_used), first)
+        return self._usage
+
+    def _forecasts(
+        self, totals: dict[tuple[str, str, str], int], names: Sequence[str]
+    ) -> dict[str, float | None]:
+        now = self.clock()
+        usage = self._usage
+        if usage is None or (
+            now - usage[0] >= FORECAST_CACHE_SECONDS and not self.refreshed_elsewhere
+        ):
+            usage = self.refresh_usage()
+        _, blanks_used, ribbon_used, first = usage
+        # What is on hand is read now, so a delivery shows in the forecast at once.
         blanks_on_hand = totals.get(("stock_blanks", "", ""), 0) + sum(
             totals.get(("hopper", n, ""), 0) for n in names
         )
@@ -192,12 +209,15 @@ class PrintdCollector(Collector):
         for name in names:
             ribbon = self.store.ribbon(name)
             ribbon_on_hand += ribbon["remaining"] if ribbon else 0
-        result = {
+        return {
             "blanks": days_remaining(blanks_on_hand, blanks_used, first, now),
             "ribbon_prints": days_remaining(ribbon_on_hand, ribbon_used, first, now),
         }
-        self._forecast = (now, result)
-        return result
+
+    def forecasts(self) -> dict[str, float | None]:
+        """The forecast `printctl status` shows (the same figures /metrics exports)."""
+        totals = {(n, p, lb): v for n, p, lb, v in self.store.totals()}
+        return self._forecasts(totals, [r.name for r in self.runtimes()])
 
 
 def build_registry(
@@ -206,10 +226,14 @@ def build_registry(
     station: str,
     *,
     default_ribbon_capacity: int = 450,
+    collector: PrintdCollector | None = None,
 ) -> tuple[CollectorRegistry, Timings]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
-        PrintdCollector(store, runtimes, station, default_ribbon_capacity=default_ribbon_capacity)
+        collector
+        or PrintdCollector(
+            store, runtimes, station, default_ribbon_capacity=default_ribbon_capacity
+        )
     )
     job = Histogram(
         "printd_job_duration_seconds",

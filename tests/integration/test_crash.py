@@ -218,8 +218,10 @@ def run_kills(make_daemon: Any, tmp_path: Path, kills: int) -> None:
             restore_printer(daemon, sim)
         top_up(daemon)
 
-    # The last life: no kill; let every job print, then count its cards.
+    # The last life: no kill; let every job print, then count its cards. Spoiled cards were
+    # printed again on new blanks, so the operator keeps the hopper filled meanwhile.
     def finished() -> bool:
+        top_up(daemon)
         queue = daemon.ctl_json("status")["queue"]
         return queue["queued"] == 0 and queue["printing"] == 0
 

@@ -221,3 +221,17 @@ def test_sighup_reloads_the_config_without_dropping_a_job(daemon, tmp_path) -> N
     )
     sim.close_cover()
     daemon.wait_for(lambda: all_final(daemon, ids), what="printed after reload")
+
+
+def test_power_cycle_is_recovered_without_a_command(daemon, tmp_path) -> None:
+    daemon.stock_up(10)
+    sim = hands(daemon)
+    first = submit_copies(daemon, tmp_path, 1, "before-power")
+    daemon.wait_for(lambda: all_final(daemon, first), what="first card")
+    cycled = time.monotonic()
+    sim.power_cycle()  # every handle the daemon held is dead now
+    later = submit_copies(daemon, tmp_path, 2, "after-power")
+    daemon.wait_for(lambda: all_final(daemon, later), what="printed after the power cycle")
+    assert time.monotonic() - cycled < 10
+    assert_balanced(daemon, loaded=10)
+    assert sim.snapshot().cards_ejected == 3

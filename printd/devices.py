@@ -16,6 +16,7 @@ from printd.drivers.base import CardDriver
 from printd.drivers.status import PrinterStatus
 from printd.drivers.transport import Transport
 from printd.drivers.uri import EVOLIS_VID, SerialDevice, SimDevice, TcpDevice, UsbDevice
+from printd.errors import ConfigError
 
 SIM_PRODUCT_ID = 0x0A00
 
@@ -62,7 +63,13 @@ def _link(printer: PrinterConfig, state_dir: Path) -> Link:
         )
         closers: list[Callable[[], None]] = []
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
-        control.start()
+        try:
+            control.start()
+        except OSError as error:
+            raise ConfigError(
+                f"[[printer]] {printer.name}: cannot open the simulator's control socket in "
+                f"{state_dir} ({error.strerror or error})"
+            ) from None
         closers.append(control.close)
         if device.snmp_port is not None:
             from printd.sim.snmp_agent import SimSnmpAgent, mib_view_from_snapshot
@@ -74,7 +81,15 @@ def _link(printer: PrinterConfig, state_dir: Path) -> Link:
                 ),
                 port=device.snmp_port,
             )
-            agent.start()
+            try:
+                agent.start()
+            except OSError as error:
+                control.close()
+                raise ConfigError(
+                    f"[[printer]] {printer.name}: device {printer.device_uri!r}: cannot serve "
+                    f"SNMP on 127.0.0.1:{device.snmp_port} ({error.strerror or error}); "
+                    "is another program using the port? pick another snmp_port"
+                ) from None
             closers.append(agent.close)
         backend = SimUsbBackend([(sim, SIM_PRODUCT_ID)])
         transport = UsbTransport(EVOLIS_VID, SIM_PRODUCT_ID, device.serial, backend=backend)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import BIN, free_port
 from tests.integration.test_faults import submit_copies
 
 HOPPER_LEVEL = "1.3.6.1.2.1.43.8.2.1.10.1.1"
@@ -94,3 +95,19 @@ def test_snmp_agent_down_never_stops_printing(make_daemon: Any, tmp_path) -> Non
     assert any(e.get("event") == "snmp_down" for e in daemon.log_events())
     human = daemon.ctl("status").stdout
     assert "SNMP" in human and "not answering" in human  # the operator sees why, in words
+
+
+def test_a_taken_snmp_port_is_a_clear_error(make_daemon: Any) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        daemon = make_daemon(device=f"sim://primacy?snmp_port={port}")
+        result = subprocess.run(
+            [str(BIN / "printd"), "run", "--config", str(daemon.config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 78
+    assert f"cannot serve SNMP on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

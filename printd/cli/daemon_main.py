@@ -55,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     except PrintdError as error:
         print(f"printd: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # a path or port the system refused: say which, no traceback
+        where = f" ({error.filename})" if error.filename else ""
+        print(
+            f"printd: cannot start: {error.strerror or error}{where}; check the paths and ports "
+            f"in {args.config}",
+            file=sys.stderr,
+        )
+        return 74
     except KeyboardInterrupt:
         return 130
 

@@ -150,3 +150,20 @@ def test_misspelt_config_key_is_named(tmp_path: Path) -> None:
         assert "[queue] max_atempts: unknown key" in result.stderr  # all problems at once
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_socket_path_that_cannot_exist_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "printd.toml"
+    config.write_text(
+        '[daemon]\nstate_dir = "state"\nsocket = "/proc/no-such-dir/printd.sock"\n'
+        '[metrics]\nlisten = "127.0.0.1:0"\n[[printer]]\nname = "a"\ndevice = "sim://primacy"\n'
+    )
+    result = subprocess.run(
+        [str(BIN / "printd"), "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 74
+    assert "cannot start" in result.stderr and "/proc/no-such-dir" in result.stderr
+    assert "Traceback" not in result.stderr

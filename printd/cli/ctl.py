@@ -20,20 +20,12 @@ from printd.cli import render
 from printd.cli.client import EXIT_UNREACHABLE, ApiError, Client
 from printd.cli.i18n import LANGUAGES, choose_language, translate_daemon_error, translations
 from printd.errors import JobError, PrintdError
+from printd.queue.jobs import JobState
 
 CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "printd.sim.toml"
 SYSTEM_SOCKET = Path("/run/printd/printd.sock")
 FINAL = {"printed", "failed", "cancelled", "interrupted"}
-JOB_STATES = (
-    "queued",
-    "held",
-    "printing",
-    "printed",
-    "spoiled",
-    "interrupted",
-    "failed",
-    "cancelled",
-)
+JOB_STATES = tuple(state.value for state in JobState)
 WAIT_POLL_SECONDS = 0.2
 EXIT_WAIT_NOT_PRINTED = 1  # --wait: a job ended failed, cancelled or interrupted
 

@@ -7,31 +7,14 @@ from pathlib import Path
 
 from printd.cli.i18n import DAEMON_MESSAGES
 from printd.cli.render import FINISHED_STATES, WAITING_STATES
+from printd.drivers.status import Condition, PrinterState
+from printd.queue.jobs import JobState
 from tests.conftest import REPO
 
 SOURCES = [REPO / "printd" / "cli" / n for n in ("ctl.py", "render.py", "client.py")]
-PRINTER_STATES = ("idle", "printing", "needs_operator", "offline", "unknown")
-CONDITIONS = (
-    "cover_open",
-    "hopper_empty",
-    "ribbon_out",
-    "ribbon_missing",
-    "ribbon_wrong",
-    "jam",
-    "reject_box_full",
-    "offline",
-    "service_requested",
-)
-JOB_STATES = (
-    "queued",
-    "held",
-    "printing",
-    "printed",
-    "spoiled",
-    "interrupted",
-    "failed",
-    "cancelled",
-)
+PRINTER_STATES = tuple(s.value for s in PrinterState)
+CONDITIONS = tuple(c.value for c in Condition)
+JOB_STATES = tuple(s.value for s in JobState)
 SPOIL_REASONS = (
     "rejected",
     "ribbon_out",

@@ -26,6 +26,7 @@ CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "printd.sim.t
 SYSTEM_SOCKET = Path("/run/printd/printd.sock")
 FINAL = {"printed", "failed", "cancelled", "interrupted"}
 JOB_STATES = tuple(state.value for state in JobState)
+LISTING_LIMIT = 1000  # the API lists at most this many jobs, newest first
 WAIT_POLL_SECONDS = 0.2
 EXIT_WAIT_NOT_PRINTED = 1  # --wait: a job ended failed, cancelled or interrupted
 
@@ -271,7 +272,12 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
         data = client.call("GET", "/v1/jobs" + _query(state=args.state))
         if args.ids:
             return [j["id"] for j in data["jobs"]], "\n".join(j["id"] for j in data["jobs"]), 0
-        return data, render.jobs(t, data["jobs"]), 0
+        text = render.jobs(t, data["jobs"])
+        if len(data["jobs"]) >= LISTING_LIMIT:
+            text += "\n" + t.gettext(
+                "(the newest {count} shown; narrow it with --state, e.g. --state queued)"
+            ).format(count=LISTING_LIMIT)
+        return data, text, 0
     if verb == "show":
         data = client.call("GET", _job_path(args.job))
         return data, render.job(t, data["job"]), 0

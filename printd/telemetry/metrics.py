@@ -120,17 +120,18 @@ class PrintdCollector(Collector):
             "Our count of ribbon prints left minus the printer's.",
             ["printer"],
         )
+        ribbons = {name: self.store.ribbon(name) for name in names}
         for name in names:
             hopper.add_metric([st, name], total("hopper", name))
             loaded.add_metric([st, name], total("blanks_loaded", name))
             printed.add_metric([st, name], total("cards_printed", name))
             used.add_metric([st, name], total("ribbon_prints_used", name))
-            ribbon = self.store.ribbon(name)
+            ribbon = ribbons[name]
             if ribbon is not None:
                 remaining.add_metric([st, name], ribbon["remaining"])
                 capacity.add_metric([st, name], ribbon["capacity"])
         for rt in runtimes:
-            ribbon = self.store.ribbon(rt.name)
+            ribbon = ribbons[rt.name]
             theirs = rt.printer_ribbon_remaining
             if ribbon is not None and theirs is not None and theirs >= 0:
                 drift.add_metric([st, rt.name], ribbon["remaining"] - theirs)

@@ -113,7 +113,9 @@ class Service:
                 f"= {self.config.queue.spool_retention_days} after printing); submit it again"
             )
         images = [front.read_bytes()] + ([back.read_bytes()] if back else [])
-        count = sum(1 for j in self.store.jobs() if j.reprint_of == job_id)
+        # Counted in the store, not in a listing: the API lists only the newest jobs, and a
+        # stale count would reuse an id and quietly return the earlier reprint.
+        count = self.store.reprint_count(job_id)
         spec = JobSpec(
             id=f"{job_id}.r{count + 1}",
             document=original.document,

@@ -505,6 +505,10 @@ class Store:
         keys = ("at", "kind", "printer", "from", "to", "actor", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def reprint_count(self, job_id: str) -> int:
+        row = self.db.execute("SELECT count(*) FROM jobs WHERE reprint_of = ?", (job_id,))
+        return int(row.fetchone()[0])
+
     def next_queued(self) -> Job | None:
         row = self.db.execute(
             f"SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued'"

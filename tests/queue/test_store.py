@@ -246,3 +246,13 @@ def test_printed_images_stay_for_the_retention_then_go(tmp_path: Path) -> None:
     assert store.purge_expired_images() == 1
     assert not store.image_paths("kept")[0].exists()
     assert store.db.execute("SELECT count(*) FROM images").fetchone()[0] == 0
+
+
+def test_reprints_are_counted_however_long_the_history(store: Store) -> None:
+    store.submit(SPEC, [b"front"], actor="t")
+    for n in range(3):
+        spec = JobSpec(f"{SPEC.id}.r{n + 1}", "ktp-el", SPEC.holder, 1)
+        store.submit(spec, [b"front"], actor="t", reprint_of=SPEC.id)
+    for i in range(1005):  # more jobs than the API lists
+        store.submit(JobSpec(f"other-{i}", "ktp-el", SPEC.holder, 1), [b"x"], actor="t")
+    assert store.reprint_count(SPEC.id) == 3

@@ -1,9 +1,13 @@
-"""Card images → ribbon panels, vectorised with numpy.
+"""Card images → ribbon panels, with Pillow's C loops (point tables, ImageChops, raw packers).
 
 A job's side is an RGB image of 1016 x 648 (CR-80 landscape at 300 dpi). The print head lays
 648 dots across the card and prints 1016 lines along it, so each image is turned 90° clockwise
 first, as the open Evolis driver does (`pnmflip -rotate270`): panel line 0 is the image's left
 column read from bottom to top.
+
+Panels are bytes in printer order, line after line (`codec.LevelPanel`, `codec.DotPanel`):
+Y/M/C hold one dye level (0..31) per dot; K/O hold one bit per dot, 81 bytes a line, the
+`Db;k;2` payload itself.
 
 Colour (`colour_panels`): Y, M, C are the complements of B, G, R quantised to 32 levels (0 = no
 dye). K, the resin black, takes the pixels that are near-black and neutral, judged on the
@@ -22,15 +26,18 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import Final, Literal
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageChops, UnidentifiedImageError
 
+from printd.drivers.evolis.codec import (
+    LINE_BYTES_1BIT,
+    PANEL_DOTS,
+    PANEL_LINES,
+    DotPanel,
+    LevelPanel,
+)
 from printd.errors import JobError
-
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
 
 CARD_WIDTH: Final = 1016
 CARD_HEIGHT: Final = 648
@@ -39,23 +46,54 @@ K_MIN_DYE: Final = 26  # near-black: every dye at least this (of 31), i.e. chann
 K_MAX_DYE_SPREAD: Final = 3  # neutral: dyes within this many levels (about 25 of 255)
 MONO_THRESHOLD: Final = 128  # luminance below this is a dot
 COLOUR_LEVELS: Final = 32
+DOT: Final = 255  # a set pixel in the 0/255 masks that become K and O panels
+
+PANEL_SIZE: Final = (PANEL_DOTS, PANEL_LINES)  # Pillow's (width, height) in printer geometry
+NO_DOTS: Final = DotPanel(bytes(LINE_BYTES_1BIT * PANEL_LINES))
+ALL_DOTS: Final = DotPanel(b"\xff" * (LINE_BYTES_1BIT * PANEL_LINES))
 
 # 255 - v scaled onto 0..31, rounded: an ink amount per 8-bit channel value.
-_INK_LUT: Final = np.round((255 - np.arange(256)) * (COLOUR_LEVELS - 1) / 255).astype(np.uint8)
-_INK_TABLE: Final = _INK_LUT.tolist() * 3  # Image.point wants one 256-entry table per band
-_BAYER_8: Final = np.array(
-    [
-        [0, 32, 8, 40, 2, 34, 10, 42],
-        [48, 16, 56, 24, 50, 18, 58, 26],
-        [12, 44, 4, 36, 14, 46, 6, 38],
-        [60, 28, 52, 20, 62, 30, 54, 22],
-        [3, 35, 11, 43, 1, 33, 9, 41],
-        [51, 19, 59, 27, 49, 17, 57, 25],
-        [15, 47, 7, 39, 13, 45, 5, 37],
-        [63, 31, 55, 23, 61, 29, 53, 21],
-    ],
-    dtype=np.uint16,
+_INK_LUT: Final = [round((255 - v) * (COLOUR_LEVELS - 1) / 255) for v in range(256)]
+_INK_TABLE: Final = _INK_LUT * 3  # Image.point wants one 256-entry table per band
+
+# The K rule as one table lookup on a sum: every window of K_MAX_DYE_SPREAD + 1 dark levels
+# gets a 2-bit counter in a dye's code; a pixel is resin when one counter reaches 3, i.e. all
+# three dyes fall in the same window. Levels below K_MIN_DYE count nowhere, and three dyes
+# never carry a counter past 3, so the sum of the three codes never overflows its byte.
+_K_WINDOWS: Final = tuple(
+    range(K_MIN_DYE, COLOUR_LEVELS - K_MAX_DYE_SPREAD)
+)  # first level of each window
+_WINDOW_CODE: Final = [
+    sum(1 << 2 * i for i, low in enumerate(_K_WINDOWS) if low <= v <= low + K_MAX_DYE_SPREAD)
+    for v in range(256)
+]
+_RESIN_OF_CODES: Final = [
+    DOT if any((total >> 2 * i) & 3 == 3 for i in range(len(_K_WINDOWS))) else 0
+    for total in range(256)
+]
+
+# ITU-R 601 luma, floor((299 R + 587 G + 114 B) / 1000). Pillow rounds v + 0.5 down after the
+# matrix; the offset puts every exact thousandth 0.0005 above its floor, far wider than the
+# float error, so the result is the integer formula's (checked for all 2**24 colours in tests).
+_LUMA_MATRIX: Final = (0.299, 0.587, 0.114, 0.0005 - 0.5)
+_BELOW_THRESHOLD: Final = [DOT if v < MONO_THRESHOLD else 0 for v in range(256)]
+_BAYER_8: Final = (
+    (0, 32, 8, 40, 2, 34, 10, 42),
+    (48, 16, 56, 24, 50, 18, 58, 26),
+    (12, 44, 4, 36, 14, 46, 6, 38),
+    (60, 28, 52, 20, 62, 30, 54, 22),
+    (3, 35, 11, 43, 1, 33, 9, 41),
+    (51, 19, 59, 27, 49, 17, 57, 25),
+    (15, 47, 7, 39, 13, 45, 5, 37),
+    (63, 31, 55, 23, 61, 29, 53, 21),
 )
+# A dot where luma * 64 < (cell + 1) * 256 - 128, i.e. luma < 4 * cell + 2: the threshold of
+# each cell as one byte, tiled along a panel line.
+_BAYER_LINES: Final = tuple(
+    bytes(4 * cell + 2 for cell in row) * (PANEL_DOTS // len(row)) for row in _BAYER_8
+)
+_ANY_DOT: Final = [DOT if v else 0 for v in range(256)]
+
 # Modes whose conversion to RGB loses nothing; others are refused with the reason.
 _LOSSLESS_TO_RGB: Final = frozenset({"RGB", "L", "1", "P"})
 _ALPHA_MODES: Final = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
@@ -63,13 +101,13 @@ _ALPHA_MODES: Final = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 @dataclass(frozen=True, slots=True)
 class ColourPanels:
-    """One side for a YMCKO ribbon, in printer geometry (1016 lines x 648 dots)."""
+    """One side for a YMCKO ribbon, in printer order (1016 lines x 648 dots)."""
 
-    y: NDArray[np.uint8]  # 0..31
-    m: NDArray[np.uint8]
-    c: NDArray[np.uint8]
-    k: NDArray[np.bool_]
-    o: NDArray[np.bool_]
+    y: LevelPanel
+    m: LevelPanel
+    c: LevelPanel
+    k: DotPanel
+    o: DotPanel
 
 
 def load_card_image(data: bytes) -> Image.Image:
@@ -109,8 +147,7 @@ def to_card_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in _ALPHA_MODES:
-        alpha = np.asarray(image.getchannel("A"))
-        if int(alpha.min()) < 255:
+        if image.getchannel("A").getextrema() != (255, 255):  # some pixel is not opaque
             raise JobError(
                 "image has transparent pixels; flatten it onto white (no alpha) and resubmit"
             )
@@ -129,42 +166,63 @@ def _card_rgb(image: Image.Image) -> Image.Image:
 
 def _printer_geometry(image: Image.Image) -> Image.Image:
     # Pillow's ROTATE_270 turns counter-clockwise by 270 degrees: 90 degrees clockwise.
-    return _card_rgb(image).transpose(Image.Transpose.ROTATE_270)
-
-
-def _channels(image: Image.Image) -> tuple[NDArray[np.uint8], ...]:
-    return tuple(np.asarray(band) for band in image.split())
+    return image.transpose(Image.Transpose.ROTATE_270)
 
 
 def colour_panels(image: Image.Image) -> ColourPanels:
     # One C pass maps every channel to its dye amount (R to C, G to M, B to Y), then Pillow
     # turns all three channels into printer geometry in one pass.
-    mapped = _card_rgb(image).point(_INK_TABLE).transpose(Image.Transpose.ROTATE_270)
-    cyan, magenta, yellow = _channels(mapped)
-    most = np.maximum(np.maximum(cyan, magenta), yellow)
-    least = np.minimum(np.minimum(cyan, magenta), yellow)
-    resin = (least >= K_MIN_DYE) & (most - least <= K_MAX_DYE_SPREAD)
-    if resin.any():
-        keep = ~resin
-        yellow, magenta, cyan = yellow * keep, magenta * keep, cyan * keep
-    varnish = np.ones(resin.shape, dtype=bool)
-    return ColourPanels(yellow, magenta, cyan, resin, varnish)
+    cyan, magenta, yellow = _printer_geometry(_card_rgb(image).point(_INK_TABLE)).split()
+    codes = ImageChops.add_modulo(cyan.point(_WINDOW_CODE), magenta.point(_WINDOW_CODE))
+    resin = ImageChops.add_modulo(codes, yellow.point(_WINDOW_CODE)).point(_RESIN_OF_CODES)
+    if resin.getbbox() is None:
+        return ColourPanels(
+            _levels(yellow), _levels(magenta), _levels(cyan), NO_DOTS, varnish_panel()
+        )
+    dye_allowed = ImageChops.invert(resin)  # 255 where a dye may print, 0 under resin
+    yellow, magenta, cyan = (
+        ImageChops.darker(band, dye_allowed) for band in (yellow, magenta, cyan)
+    )
+    return ColourPanels(
+        _levels(yellow), _levels(magenta), _levels(cyan), pack_dots(resin), varnish_panel()
+    )
 
 
 def mono_panel(
     image: Image.Image, method: Literal["threshold", "dither"] = "threshold"
-) -> NDArray[np.bool_]:
+) -> DotPanel:
     """K dots for a monochrome ribbon or a K-only back."""
-    red, green, blue = (band.astype(np.uint32) for band in _channels(_printer_geometry(image)))
-    # ITU-R 601 luma in integers: (299 R + 587 G + 114 B) / 1000.
-    luma = (red * 299 + green * 587 + blue * 114) // 1000
+    luma = _printer_geometry(_card_rgb(image).convert("L", matrix=_LUMA_MATRIX))
     if method == "threshold":
-        return np.asarray(luma < MONO_THRESHOLD)
-    lines, dots = luma.shape
-    tiled = np.tile(_BAYER_8, (lines // 8 + 1, dots // 8 + 1))[:lines, :dots]
-    # Threshold per cell in 1..255 steps of 4: a dot where the pixel is darker than the cell.
-    return np.asarray(luma * 64 < (tiled + 1) * 256 - 128)
+        return pack_dots(luma.point(_BELOW_THRESHOLD))
+    cells = Image.frombytes(
+        "L", PANEL_SIZE, b"".join(_BAYER_LINES[line % 8] for line in range(PANEL_LINES))
+    )
+    # Clipped at 0, the difference is positive exactly where the pixel is darker than its cell.
+    return pack_dots(ImageChops.subtract(cells, luma).point(_ANY_DOT))
 
 
-def varnish_panel() -> NDArray[np.bool_]:
-    return np.ones((CARD_WIDTH, CARD_HEIGHT), dtype=bool)
+def varnish_panel() -> DotPanel:
+    return ALL_DOTS
+
+
+def pack_dots(mask: Image.Image) -> DotPanel:
+    """A 0/255 mask in printer geometry → one bit per dot, MSB = leftmost dot, 1 = ink.
+
+    Pillow's "1" packer tests every pixel with a branch and is slow on busy masks, so the bits
+    go two at a time: the mask's even and odd dots (the high and low bytes of 16-bit pixels)
+    make a 2-bit value 2 * even - odd, which is 0, 1, 2 or 3 in its low bits for 0/255 inputs,
+    and the "L;2" packer puts four of those in a byte.
+    """
+    if mask.mode != "L" or mask.size != PANEL_SIZE:
+        raise ValueError(f"a dot mask is an L image of {PANEL_SIZE}, got {mask.mode} {mask.size}")
+    data = mask.tobytes()
+    pairs = (PANEL_DOTS // 2, PANEL_LINES)
+    even = Image.frombytes("L", pairs, data, "raw", "L;16B")
+    odd = Image.frombytes("L", pairs, data, "raw", "L;16")
+    crumbs = ImageChops.subtract_modulo(ImageChops.add_modulo(even, even), odd)
+    return DotPanel(crumbs.tobytes("raw", "L;2"))
+
+
+def _levels(band: Image.Image) -> LevelPanel:
+    return LevelPanel(band.tobytes())

@@ -32,17 +32,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NewType
 
-import numpy as np
+from PIL import Image, ImageChops
 
 from printd.drivers.status import Condition, PrinterState
 from printd.errors import ProtocolError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
-
-    from numpy.typing import NDArray
 
 ESC: Final = 0x1B
 CR: Final = 0x0D
@@ -356,136 +354,192 @@ def split_reply(buffer: bytearray) -> bytes | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Panels: packing and compression (vectorised; arrays are PANEL_LINES x PANEL_DOTS)
+# Panels: packing and compression, with Pillow's C loops (panels are bytes in printer order)
+
+LevelPanel = NewType("LevelPanel", bytes)
+"""Y/M/C dye levels: 1016 lines of 648 bytes, one level (0..31) per dot, dot 0 first."""
+
+DotPanel = NewType("DotPanel", bytes)
+"""K/O dots: 1016 lines of 81 bytes, one bit per dot, MSB = dot 0, 1 = ink (the `Db` payload)."""
+
+LEVEL_PANEL_BYTES: Final = PANEL_DOTS * PANEL_LINES  # 658,368
+DOT_PANEL_BYTES: Final = LINE_BYTES_1BIT * PANEL_LINES  # 82,296
+_ALL_DOTS: Final = b"\xff" * DOT_PANEL_BYTES
+_BLACK_LINE: Final = b"\xff" * LINE_BYTES_1BIT
+_LEVELS: Final = bytes(range(COLOUR_MAX + 1))
+
+# 8 dots of 5 bits make 5 bytes. The packer works on "phases": dot k of every 8-dot group, as
+# one image per k. Any grid of 82,296 cells will do; 648 x 127 keeps rows long for Pillow.
+_GROUP_GRID: Final = (PANEL_DOTS, PANEL_LINES // 8)
+_GROUP_BYTES: Final = 5
 
 
-def pack_mono_panel(dots: NDArray[np.bool_]) -> bytes:
-    """1 bit per dot, MSB = leftmost dot, 1 = ink: the 82,296-byte `Db;k|o;2` payload."""
-    _check_shape(dots)
-    return np.packbits(dots, axis=1).tobytes()
+def _five_bit_shift(dot: int, byte: int) -> int | None:
+    """How far dot `dot`'s 5 bits move left (negative: right) to land in byte `byte` of its
+    group's 40 bits, MSB first; None when none of its bits are in that byte."""
+    first_bit = 5 * dot
+    if first_bit >= 8 * byte + 8 or first_bit + 5 <= 8 * byte:
+        return None
+    return 8 * byte + 3 - first_bit
 
 
-def unpack_mono_panel(data: bytes) -> NDArray[np.bool_]:
+# Byte j of a group is the sum (an OR: the bit fields never overlap) of these shifted dots.
+_FIVE_BIT_TERMS: Final = tuple(
+    tuple((dot, shift) for dot in range(8) if (shift := _five_bit_shift(dot, byte)) is not None)
+    for byte in range(_GROUP_BYTES)
+)
+_RIGHT_SHIFTS: Final = {s: [v >> s for v in range(256)] for s in range(1, 8)}
+# Dot k of a group from byte j: that byte placed in the group's 40 bits, the dot's 5 read out.
+_UNPACK_TABLES: Final = {
+    (dot, byte): [((value << 32 - 8 * byte) >> 35 - 5 * dot) & COLOUR_MAX for value in range(256)]
+    for byte, terms in enumerate(_FIVE_BIT_TERMS)
+    for dot, _ in terms
+}
+
+
+def pack_mono_panel(dots: DotPanel) -> bytes:
+    """1 bit per dot, MSB = leftmost dot, 1 = ink: the 82,296-byte `Db;k|o;2` payload.
+
+    A `DotPanel` already is that payload; this checks its size.
+    """
+    _check_size(dots, DOT_PANEL_BYTES)
+    return bytes(dots)
+
+
+def unpack_mono_panel(data: bytes) -> DotPanel:
     if len(data) != panel_bytes(2):
         raise ProtocolError(f"a 2-level panel is {panel_bytes(2)} bytes, got {len(data)}")
-    rows = np.frombuffer(data, dtype=np.uint8).reshape(PANEL_LINES, LINE_BYTES_1BIT)
-    return np.unpackbits(rows, axis=1).astype(bool)
+    return DotPanel(bytes(data))
 
 
-_SHIFTS_5BIT: Final = np.arange(35, -1, -5, dtype=np.uint64)  # 8 dots → 40 bits, MSB first
-
-
-def pack_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+def pack_colour_panel(levels: LevelPanel) -> bytes:
     """5 bits per dot, bit-packed MSB first: the 411,480-byte `Db;y|m|c;32` payload.
 
-    Eight dots (eight bytes, read as one big-endian 64-bit word) make five bytes: three
-    mask-and-shift steps squeeze the 5-bit values together, pairs, then quads, then halves.
+    Per output byte, the dots that have bits in it are shifted into place and added. Left
+    shifts are doublings (`add_modulo` drops the bits carried out of the byte, and is Pillow's
+    cheapest operation); right shifts are table lookups.
     """
-    _check_shape(levels)
-    words = np.ascontiguousarray(levels).view(">u8").astype(np.uint64)
-    words = ((words & np.uint64(0xFF00FF00FF00FF00)) >> np.uint64(3)) | (
-        words & np.uint64(0x00FF00FF00FF00FF)
-    )
-    words = ((words & np.uint64(0xFFFF0000FFFF0000)) >> np.uint64(6)) | (
-        words & np.uint64(0x0000FFFF0000FFFF)
-    )
-    words = ((words & np.uint64(0xFFFFFFFF00000000)) >> np.uint64(12)) | (
-        words & np.uint64(0x00000000FFFFFFFF)
-    )
-    words = words.ravel()
-    # The 40-bit value's five bytes, most significant first (column writes beat a strided copy).
-    packed = np.empty((words.size, 5), dtype=np.uint8)
-    for column, shift in enumerate((32, 24, 16, 8, 0)):
-        packed[:, column] = words >> np.uint64(shift)
-    return packed.tobytes()
+    _check_size(levels, LEVEL_PANEL_BYTES)
+    phases = _dot_phases(levels)
+    packed = bytearray(_GROUP_BYTES * len(levels) // 8)
+    for byte, terms in enumerate(_FIVE_BIT_TERMS):
+        total = _sum_fields([_shifted(phases[dot], shift) for dot, shift in terms])
+        packed[byte::_GROUP_BYTES] = total.tobytes()
+    return bytes(packed)
 
 
-def unpack_colour_panel(data: bytes) -> NDArray[np.uint8]:
+def unpack_colour_panel(data: bytes) -> LevelPanel:
     if len(data) != panel_bytes(32):
         raise ProtocolError(f"a 32-level panel is {panel_bytes(32)} bytes, got {len(data)}")
-    five = np.frombuffer(data, dtype=np.uint8).reshape(-1, 5)
-    padded = np.zeros((five.shape[0], 8), dtype=np.uint8)
-    padded[:, 3:] = five
-    words = padded.view(">u8").reshape(-1, 1)
-    dots = (words >> _SHIFTS_5BIT) & np.uint64(0x1F)
-    return dots.astype(np.uint8).reshape(PANEL_LINES, PANEL_DOTS)
+    group_bytes = [
+        Image.frombytes("L", _GROUP_GRID, data[byte::_GROUP_BYTES]) for byte in range(_GROUP_BYTES)
+    ]
+    levels = bytearray(LEVEL_PANEL_BYTES)
+    for dot in range(8):
+        parts = [
+            group_bytes[byte].point(table)
+            for byte in range(_GROUP_BYTES)
+            if (table := _UNPACK_TABLES.get((dot, byte))) is not None
+        ]
+        levels[dot::8] = _sum_fields(parts).tobytes()
+    return LevelPanel(bytes(levels))
 
 
-def compress_mono_panel(dots: NDArray[np.bool_]) -> bytes:
+def _dot_phases(levels: bytes) -> tuple[Image.Image, ...]:
+    # Read as 16-bit RGBA, 8 bytes make a pixel: "RGBA;16B" keeps bytes 0, 2, 4, 6 (the high
+    # bytes) and "RGBA;16L" bytes 1, 3, 5, 7; split() then hands out one dot position per band.
+    even = Image.frombytes("RGBA", _GROUP_GRID, levels, "raw", "RGBA;16B").split()
+    odd = Image.frombytes("RGBA", _GROUP_GRID, levels, "raw", "RGBA;16L").split()
+    return tuple(band for pair in zip(even, odd, strict=True) for band in pair)
+
+
+def _sum_fields(parts: list[Image.Image]) -> Image.Image:
+    # The parts hold disjoint bits, so adding them is an OR.
+    total = parts[0]
+    for part in parts[1:]:
+        total = ImageChops.add_modulo(total, part)
+    return total
+
+
+def _shifted(phase: Image.Image, shift: int) -> Image.Image:
+    if shift < 0:
+        return phase.point(_RIGHT_SHIFTS[-shift])
+    for _ in range(shift):
+        phase = ImageChops.add_modulo(phase, phase)
+    return phase
+
+
+def compress_mono_panel(dots: DotPanel) -> bytes:
     """K/O line compression (facts): 0x00 white line, 0xFF black line, N then N bytes."""
-    _check_shape(dots)
-    if dots.all():  # the varnish panel, every card: one 0xFF per line
+    _check_size(dots, DOT_PANEL_BYTES)
+    if dots == _ALL_DOTS:  # the varnish panel, every card: one 0xFF per line
         return b"\xff" * PANEL_LINES
-    rows = np.packbits(dots, axis=1)
-    nonzero = rows != 0
-    # Useful bytes = index of the last non-zero byte + 1 (0 for a white line).
-    useful = np.where(nonzero.any(axis=1), LINE_BYTES_1BIT - np.argmax(nonzero[:, ::-1], axis=1), 0)
-    black = (rows == 0xFF).all(axis=1)
-    table = np.empty((PANEL_LINES, LINE_BYTES_1BIT + 1), dtype=np.uint8)
-    table[:, 0] = np.where(black, 0xFF, useful)
-    table[:, 1:] = rows
-    # Keep the lead byte and, for lines that are not black, the useful bytes after it.
-    keep = np.arange(LINE_BYTES_1BIT + 1) <= np.where(black, 0, useful)[:, None]
-    return table[keep].tobytes()
+    out: list[bytes] = []
+    for start in range(0, DOT_PANEL_BYTES, LINE_BYTES_1BIT):
+        line = dots[start : start + LINE_BYTES_1BIT]
+        if line == _BLACK_LINE:
+            out.append(b"\xff")
+        else:
+            useful = line.rstrip(b"\0")  # up to the last byte with a dot
+            out.append(bytes((len(useful),)) + useful)
+    return b"".join(out)
 
 
-def decompress_mono_panel(data: bytes) -> NDArray[np.bool_]:
+def decompress_mono_panel(data: bytes) -> DotPanel:
     """Inverse of `compress_mono_panel`; the payload must make exactly 1016 lines."""
-    rows = np.zeros((PANEL_LINES, LINE_BYTES_1BIT), dtype=np.uint8)
+    rows = bytearray(DOT_PANEL_BYTES)
     pos = 0
     for line in range(PANEL_LINES):
         if pos >= len(data):
             raise ProtocolError(f"compressed K/O panel ends after {line} of {PANEL_LINES} lines")
         lead = data[pos]
         pos += 1
+        start = line * LINE_BYTES_1BIT
         if lead == 0xFF:
-            rows[line] = 0xFF
+            rows[start : start + LINE_BYTES_1BIT] = _BLACK_LINE
         elif lead > LINE_BYTES_1BIT:
             raise ProtocolError(f"line {line}: lead byte {lead} is not 0, 1..81 or 255")
         elif lead:
             if pos + lead > len(data):
                 raise ProtocolError(f"line {line}: {lead} bytes announced, data ends first")
-            rows[line, :lead] = np.frombuffer(data, dtype=np.uint8, count=lead, offset=pos)
+            rows[start : start + lead] = data[pos : pos + lead]
             pos += lead
     if pos != len(data):
         raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
-    return np.unpackbits(rows, axis=1).astype(bool)
+    return DotPanel(bytes(rows))
 
 
-def compress_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+_RUN: Final = re.compile(rb"([\x00-\x1f])\1+")  # two dots or more of one level
+
+
+def compress_colour_panel(levels: LevelPanel) -> bytes:
     """Y/M/C run-length compression at 32 levels, layout A9 (module docstring)."""
-    _check_shape(levels)
-    if int(levels.max(initial=0)) > COLOUR_MAX:
+    _check_size(levels, LEVEL_PANEL_BYTES)
+    if levels.translate(None, _LEVELS):  # what is left after deleting 0..31
         raise ValueError("32-level dots must be 0..31")
-    flat = levels.ravel()
-    change = np.ones(levels.shape, dtype=bool)
-    change[:, 1:] = levels[:, 1:] != levels[:, :-1]
-    starts = np.flatnonzero(change.ravel())
-    lengths = np.diff(np.append(starts, flat.size))
-    values = flat[starts]
-    ends_line = (starts % PANEL_DOTS) + lengths == PANEL_DOTS
-    rest_blank = ends_line & (values == 0)
-    single = (lengths == 1) & ~rest_blank
-    size = np.where(single, 1, 2)
-    offsets = np.concatenate(([0], np.cumsum(size)[:-1]))
-    out = np.empty(int(size.sum()), dtype=np.uint8)
-    extra = np.minimum(lengths >> 8, 2)  # how many of bits 6 and 5 add 256
-    ext_bits = np.select([extra == 2, extra == 1], [0x60, 0x40], 0)
-    first = np.where(single, values, 0x80 | ext_bits | values)
-    first = np.where(rest_blank, 0x80, first)
-    second = np.where(rest_blank, 0, lengths - (extra << 8))
-    out[offsets] = first
-    two = ~single
-    out[offsets[two] + 1] = second[two]
-    return out.tobytes()
+    out: list[bytes] = []
+    for start in range(0, LEVEL_PANEL_BYTES, PANEL_DOTS):
+        line = levels[start : start + PANEL_DOTS]
+        body = line.rstrip(b"\0")
+        out.append(_RUN.sub(_run_token, body))  # a lone dot is its own token
+        if len(body) < PANEL_DOTS:
+            out.append(b"\x80\x00")  # the rest of the line is blank
+    return b"".join(out)
 
 
-def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
+def _run_token(run: re.Match[bytes]) -> bytes:
+    level, length = run[1][0], len(run[0])
+    extra = min(length >> 8, 2)  # how many of bits 6 and 5 add 256
+    return bytes((0x80 | (0, 0x40, 0x60)[extra] | level, length - (extra << 8)))
+
+
+def decompress_colour_panel(data: bytes) -> LevelPanel:
     """Inverse of `compress_colour_panel` (slow, pure Python: for tests and stream checks)."""
-    levels = np.zeros((PANEL_LINES, PANEL_DOTS), dtype=np.uint8)
+    levels = bytearray(LEVEL_PANEL_BYTES)
     pos = 0
     for line in range(PANEL_LINES):
         dot = 0
+        line_start = line * PANEL_DOTS
         while dot < PANEL_DOTS:
             if pos >= len(data):
                 raise ProtocolError(f"compressed colour panel ends in line {line}")
@@ -494,7 +548,7 @@ def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
             if not token & 0x80:
                 if token > COLOUR_MAX:
                     raise ProtocolError(f"line {line}: dot value {token} is over 31")
-                levels[line, dot] = token
+                levels[line_start + dot] = token
                 dot += 1
                 continue
             if pos >= len(data):
@@ -505,16 +559,19 @@ def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
                 break  # the rest of the line is blank
             if dot + count > PANEL_DOTS:
                 raise ProtocolError(f"line {line}: run of {count} overflows the line")
-            levels[line, dot : dot + count] = token & 0x1F
+            levels[line_start + dot : line_start + dot + count] = bytes((token & 0x1F,)) * count
             dot += count
     if pos != len(data):
         raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
-    return levels
+    return LevelPanel(bytes(levels))
 
 
-def _check_shape(array: NDArray[np.generic]) -> None:
-    if array.shape != (PANEL_LINES, PANEL_DOTS):
-        raise ValueError(f"a panel is {PANEL_LINES}x{PANEL_DOTS}, got {array.shape}")
+def _check_size(panel: bytes, expected: int) -> None:
+    if len(panel) != expected:
+        kind = "level" if expected == LEVEL_PANEL_BYTES else "dot"
+        raise ValueError(
+            f"a {kind} panel is {expected} bytes ({PANEL_LINES} lines), got {len(panel)}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,8 +668,8 @@ def _byte_at(stream: bytes, pos: int) -> int | None:
     return stream[pos] if 0 <= pos < len(stream) else None
 
 
-def decode_panel(command: StreamCommand) -> NDArray[np.bool_] | NDArray[np.uint8]:
-    """The bitmap a Db/Dbc command carries: bool dots for K/O, 0..31 levels for Y/M/C."""
+def decode_panel(command: StreamCommand) -> DotPanel | LevelPanel:
+    """The panel a Db/Dbc command carries: packed dots for K/O, 0..31 levels for Y/M/C."""
     if command.payload is None:
         raise ValueError(f"{command.name} carries no panel")
     compressed = command.name == "Dbc"

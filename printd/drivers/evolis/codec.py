@@ -366,6 +366,7 @@ LEVEL_PANEL_BYTES: Final = PANEL_DOTS * PANEL_LINES  # 658,368
 DOT_PANEL_BYTES: Final = LINE_BYTES_1BIT * PANEL_LINES  # 82,296
 _ALL_DOTS: Final = b"\xff" * DOT_PANEL_BYTES
 _BLACK_LINE: Final = b"\xff" * LINE_BYTES_1BIT
+_LEAD_BYTES: Final = tuple(bytes((count,)) for count in range(LINE_BYTES_1BIT + 1))
 _LEVELS: Final = bytes(range(COLOUR_MAX + 1))
 
 # 8 dots of 5 bits make 5 bytes. The packer works on "phases": dot k of every 8-dot group, as
@@ -475,13 +476,15 @@ def compress_mono_panel(dots: DotPanel) -> bytes:
     if dots == _ALL_DOTS:  # the varnish panel, every card: one 0xFF per line
         return b"\xff" * PANEL_LINES
     out: list[bytes] = []
-    for start in range(0, DOT_PANEL_BYTES, LINE_BYTES_1BIT):
-        line = dots[start : start + LINE_BYTES_1BIT]
+    for line in [
+        dots[start : start + LINE_BYTES_1BIT] for start in range(0, len(dots), LINE_BYTES_1BIT)
+    ]:
         if line == _BLACK_LINE:
             out.append(b"\xff")
         else:
             useful = line.rstrip(b"\0")  # up to the last byte with a dot
-            out.append(bytes((len(useful),)) + useful)
+            out.append(_LEAD_BYTES[len(useful)])
+            out.append(useful)
     return b"".join(out)
 
 

@@ -1,13 +1,14 @@
 """Card images → ribbon panels, with Pillow's C loops (point tables, ImageChops, raw packers).
 
 A job's side is an RGB image of 1016 x 648 (CR-80 landscape at 300 dpi). The print head lays
-648 dots across the card and prints 1016 lines along it, so each image is turned 90° clockwise
-first, as the open Evolis driver does (`pnmflip -rotate270`): panel line 0 is the image's left
-column read from bottom to top.
+648 dots across the card and prints 1016 lines along it, turned 90° clockwise from the image,
+as the open Evolis driver does (`pnmflip -rotate270`): panel line 0 is the image's left column
+read from bottom to top.
 
-Panels are bytes in printer order, line after line (`codec.LevelPanel`, `codec.DotPanel`):
-Y/M/C hold one dye level (0..31) per dot; K/O hold one bit per dot, 81 bytes a line, the
-`Db;k;2` payload itself.
+Nothing here turns an image: every step works on the card as drawn. Y/M/C panels
+(`codec.LevelPanel`) are the image's bands of dye levels (0..31), and the codec's packers
+read them in that orientation; K/O panels (`codec.DotPanel`) are packed straight from masks
+into printer order, one bit per dot, 81 bytes a line: the `Db;k;2` payload itself.
 
 Colour (`colour_panels`): Y, M, C are the complements of B, G, R quantised to 32 levels (0 = no
 dye). K, the resin black, takes the pixels that are near-black and neutral, judged on the
@@ -31,11 +32,12 @@ from typing import Final, Literal
 from PIL import Image, ImageChops, UnidentifiedImageError
 
 from printd.drivers.evolis.codec import (
+    CARD_SIZE,
     LINE_BYTES_1BIT,
-    PANEL_DOTS,
     PANEL_LINES,
     DotPanel,
     LevelPanel,
+    pack_dot_mask,
 )
 from printd.errors import JobError
 
@@ -48,7 +50,6 @@ MONO_THRESHOLD: Final = 128  # luminance below this is a dot
 COLOUR_LEVELS: Final = 32
 DOT: Final = 255  # a set pixel in the 0/255 masks that become K and O panels
 
-PANEL_SIZE: Final = (PANEL_DOTS, PANEL_LINES)  # Pillow's (width, height) in printer geometry
 NO_DOTS: Final = DotPanel(bytes(LINE_BYTES_1BIT * PANEL_LINES))
 ALL_DOTS: Final = DotPanel(b"\xff" * (LINE_BYTES_1BIT * PANEL_LINES))
 
@@ -87,10 +88,11 @@ _BAYER_8: Final = (
     (15, 47, 7, 39, 13, 45, 5, 37),
     (63, 31, 55, 23, 61, 29, 53, 21),
 )
-# A dot where luma * 64 < (cell + 1) * 256 - 128, i.e. luma < 4 * cell + 2: the threshold of
-# each cell as one byte, tiled along a panel line.
-_BAYER_LINES: Final = tuple(
-    bytes(4 * cell + 2 for cell in row) * (PANEL_DOTS // len(row)) for row in _BAYER_8
+# A dot where luma * 64 < (cell + 1) * 256 - 128, i.e. luma < 4 * cell + 2. The matrix is laid
+# on the panel (cell [line % 8][dot % 8]); in the card image line x is column x and dot d is
+# row 647 - d, so image row y uses the matrix column (647 - y) % 8 = 7 - y % 8.
+_BAYER_ROWS: Final = tuple(
+    bytes(4 * _BAYER_8[x % 8][7 - y] + 2 for x in range(CARD_WIDTH)) for y in range(8)
 )
 _ANY_DOT: Final = [DOT if v else 0 for v in range(256)]
 
@@ -101,7 +103,7 @@ _ALPHA_MODES: Final = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
 
 @dataclass(frozen=True, slots=True)
 class ColourPanels:
-    """One side for a YMCKO ribbon, in printer order (1016 lines x 648 dots)."""
+    """One side for a YMCKO ribbon: 1016 lines x 648 dots each."""
 
     y: LevelPanel
     m: LevelPanel
@@ -164,27 +166,25 @@ def _card_rgb(image: Image.Image) -> Image.Image:
     return to_card_rgb(image)
 
 
-def _printer_geometry(image: Image.Image) -> Image.Image:
-    # Pillow's ROTATE_270 turns counter-clockwise by 270 degrees: 90 degrees clockwise.
-    return image.transpose(Image.Transpose.ROTATE_270)
-
-
 def colour_panels(image: Image.Image) -> ColourPanels:
-    # One C pass maps every channel to its dye amount (R to C, G to M, B to Y), then Pillow
-    # turns all three channels into printer geometry in one pass.
-    cyan, magenta, yellow = _printer_geometry(_card_rgb(image).point(_INK_TABLE)).split()
+    # One C pass maps every channel to its dye amount (R to C, G to M, B to Y).
+    cyan, magenta, yellow = _card_rgb(image).point(_INK_TABLE).split()
     codes = ImageChops.add_modulo(cyan.point(_WINDOW_CODE), magenta.point(_WINDOW_CODE))
     resin = ImageChops.add_modulo(codes, yellow.point(_WINDOW_CODE)).point(_RESIN_OF_CODES)
     if resin.getbbox() is None:
         return ColourPanels(
-            _levels(yellow), _levels(magenta), _levels(cyan), NO_DOTS, varnish_panel()
+            LevelPanel(yellow), LevelPanel(magenta), LevelPanel(cyan), NO_DOTS, varnish_panel()
         )
     dye_allowed = ImageChops.invert(resin)  # 255 where a dye may print, 0 under resin
     yellow, magenta, cyan = (
         ImageChops.darker(band, dye_allowed) for band in (yellow, magenta, cyan)
     )
     return ColourPanels(
-        _levels(yellow), _levels(magenta), _levels(cyan), pack_dots(resin), varnish_panel()
+        LevelPanel(yellow),
+        LevelPanel(magenta),
+        LevelPanel(cyan),
+        pack_dot_mask(resin),
+        varnish_panel(),
     )
 
 
@@ -192,37 +192,15 @@ def mono_panel(
     image: Image.Image, method: Literal["threshold", "dither"] = "threshold"
 ) -> DotPanel:
     """K dots for a monochrome ribbon or a K-only back."""
-    luma = _printer_geometry(_card_rgb(image).convert("L", matrix=_LUMA_MATRIX))
+    luma = _card_rgb(image).convert("L", matrix=_LUMA_MATRIX)
     if method == "threshold":
-        return pack_dots(luma.point(_BELOW_THRESHOLD))
+        return pack_dot_mask(luma.point(_BELOW_THRESHOLD))
     cells = Image.frombytes(
-        "L", PANEL_SIZE, b"".join(_BAYER_LINES[line % 8] for line in range(PANEL_LINES))
+        "L", CARD_SIZE, b"".join(_BAYER_ROWS[row % 8] for row in range(CARD_HEIGHT))
     )
     # Clipped at 0, the difference is positive exactly where the pixel is darker than its cell.
-    return pack_dots(ImageChops.subtract(cells, luma).point(_ANY_DOT))
+    return pack_dot_mask(ImageChops.subtract(cells, luma).point(_ANY_DOT))
 
 
 def varnish_panel() -> DotPanel:
     return ALL_DOTS
-
-
-def pack_dots(mask: Image.Image) -> DotPanel:
-    """A 0/255 mask in printer geometry → one bit per dot, MSB = leftmost dot, 1 = ink.
-
-    Pillow's "1" packer tests every pixel with a branch and is slow on busy masks, so the bits
-    go two at a time: the mask's even and odd dots (the high and low bytes of 16-bit pixels)
-    make a 2-bit value 2 * even - odd, which is 0, 1, 2 or 3 in its low bits for 0/255 inputs,
-    and the "L;2" packer puts four of those in a byte.
-    """
-    if mask.mode != "L" or mask.size != PANEL_SIZE:
-        raise ValueError(f"a dot mask is an L image of {PANEL_SIZE}, got {mask.mode} {mask.size}")
-    data = mask.tobytes()
-    pairs = (PANEL_DOTS // 2, PANEL_LINES)
-    even = Image.frombytes("L", pairs, data, "raw", "L;16B")
-    odd = Image.frombytes("L", pairs, data, "raw", "L;16")
-    crumbs = ImageChops.subtract_modulo(ImageChops.add_modulo(even, even), odd)
-    return DotPanel(crumbs.tobytes("raw", "L;2"))
-
-
-def _levels(band: Image.Image) -> LevelPanel:
-    return LevelPanel(band.tobytes())

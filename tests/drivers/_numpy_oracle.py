@@ -38,8 +38,8 @@ Dots = npt.NDArray[np.bool_]
 # -- conversions ------------------------------------------------------------------------------
 
 
-def levels_of(panel: bytes) -> Levels:
-    return np.frombuffer(panel, dtype=np.uint8).reshape(LINES, DOTS)
+def levels_of(panel: LevelPanel) -> Levels:
+    return np.frombuffer(panel.lines(), dtype=np.uint8).reshape(LINES, DOTS)
 
 
 def dots_of(panel: bytes) -> Dots:
@@ -49,7 +49,7 @@ def dots_of(panel: bytes) -> Dots:
 
 def level_panel(levels: Levels) -> LevelPanel:
     assert levels.shape == (LINES, DOTS)
-    return LevelPanel(np.ascontiguousarray(levels, dtype=np.uint8).tobytes())
+    return LevelPanel.from_lines(np.ascontiguousarray(levels, dtype=np.uint8).tobytes())
 
 
 def dot_panel(dots: Dots) -> DotPanel:

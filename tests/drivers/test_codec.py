@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _numpy_oracle import dot_panel, dots_of, level_panel, levels_of
+from PIL import Image
 
 from printd.drivers.evolis import codec
 from printd.drivers.evolis.codec import (
@@ -316,8 +317,7 @@ def test_all_black_panel_is_one_lead_byte_per_line() -> None:
 @pytest.mark.parametrize(
     ("action", "size", "message"),
     [
-        (codec.pack_colour_panel, 648 * 1016 - 1, "level panel is 658368 bytes"),
-        (codec.compress_colour_panel, 648 * 1016 + 1, "level panel is 658368 bytes"),
+        (codec.LevelPanel.from_lines, 648 * 1016 - 1, "level panel is 658368 bytes"),
         (codec.pack_mono_panel, 81 * 1016 - 81, "dot panel is 82296 bytes"),
         (codec.compress_mono_panel, 0, "dot panel is 82296 bytes"),
     ],
@@ -325,6 +325,27 @@ def test_all_black_panel_is_one_lead_byte_per_line() -> None:
 def test_panels_of_the_wrong_size_are_refused(action: object, size: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         action(bytes(size))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [Image.new("L", (648, 1016)), Image.new("RGB", (1016, 648)), Image.new("L", (1016, 647))],
+)
+def test_level_panels_are_card_sized_l_images(image: Image.Image) -> None:
+    with pytest.raises(ValueError, match="L image of 1016x648"):
+        codec.LevelPanel(image)
+    with pytest.raises(ValueError, match="L image of 1016x648"):
+        codec.pack_dot_mask(image)
+
+
+def test_level_panel_lines_are_the_image_turned_clockwise() -> None:
+    card = Image.new("L", (1016, 648))
+    card.putpixel((0, 647), 1)  # bottom-left: line 0, dot 0
+    card.putpixel((0, 0), 2)  # top-left: line 0, dot 647
+    card.putpixel((1015, 647), 3)  # bottom-right: line 1015, dot 0
+    lines = codec.LevelPanel(card).lines()
+    assert (lines[0], lines[647], lines[1015 * 648]) == (1, 2, 3)
+    assert codec.LevelPanel.from_lines(lines) == codec.LevelPanel(card)
 
 
 def test_colour_compression_refuses_levels_over_31() -> None:

@@ -165,11 +165,12 @@ def test_truncated_png_is_refused_as_damaged() -> None:
         raster.load_card_image(data[: len(data) // 2])
 
 
-def test_panels_are_bytes_in_printer_order() -> None:
+def test_panels_are_card_bands_and_packed_dots() -> None:
     panels = raster.colour_panels(_card((30, 90, 200)))
     for levels in (panels.y, panels.m, panels.c):
-        assert isinstance(levels, bytes)
-        assert len(levels) == 1016 * 648  # one level byte per dot
+        assert levels.card.mode == "L"
+        assert levels.card.size == (1016, 648)  # the card as drawn
+        assert len(levels.lines()) == 1016 * 648  # one level byte per dot
     for dots in (panels.k, panels.o, raster.mono_panel(_card()), raster.varnish_panel()):
         assert isinstance(dots, bytes)
         assert len(dots) == 1016 * 81  # one bit per dot

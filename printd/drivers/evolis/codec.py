@@ -354,25 +354,56 @@ def split_reply(buffer: bytearray) -> bytes | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Panels: packing and compression, with Pillow's C loops (panels are bytes in printer order)
-
-LevelPanel = NewType("LevelPanel", bytes)
-"""Y/M/C dye levels: 1016 lines of 648 bytes, one level (0..31) per dot, dot 0 first."""
+# Panels: packing and compression, with Pillow's C loops
+#
+# A panel's line x is column x of the card image read from the bottom (see `raster`), so in the
+# card image the 8 dots of every 8-dot group of every line lie in 8 consecutive rows. The
+# packers read those rows in place (one image per dot position k of the groups, with a row
+# stride of 8 rows), combine them into the packed bytes of every group, and only then turn the
+# result into printer order, line after line: one transpose of the packed bytes instead of one
+# of every image.
 
 DotPanel = NewType("DotPanel", bytes)
 """K/O dots: 1016 lines of 81 bytes, one bit per dot, MSB = dot 0, 1 = ink (the `Db` payload)."""
 
+CARD_SIZE: Final = (PANEL_LINES, PANEL_DOTS)  # a panel as the card image holds it: 1016 x 648
 LEVEL_PANEL_BYTES: Final = PANEL_DOTS * PANEL_LINES  # 658,368
 DOT_PANEL_BYTES: Final = LINE_BYTES_1BIT * PANEL_LINES  # 82,296
+_GROUPS: Final = PANEL_DOTS // 8  # 8-dot groups in a line: 81
 _ALL_DOTS: Final = b"\xff" * DOT_PANEL_BYTES
 _BLACK_LINE: Final = b"\xff" * LINE_BYTES_1BIT
 _LEAD_BYTES: Final = tuple(bytes((count,)) for count in range(LINE_BYTES_1BIT + 1))
 _LEVELS: Final = bytes(range(COLOUR_MAX + 1))
+_GROUP_BYTES: Final = 5  # 8 dots of 5 bits
 
-# 8 dots of 5 bits make 5 bytes. The packer works on "phases": dot k of every 8-dot group, as
-# one image per k. Any grid of 82,296 cells will do; 648 x 127 keeps rows long for Pillow.
-_GROUP_GRID: Final = (PANEL_DOTS, PANEL_LINES // 8)
-_GROUP_BYTES: Final = 5
+
+@dataclass(frozen=True, slots=True)
+class LevelPanel:
+    """Y, M or C: a dye level (0..31) for each of 1016 lines x 648 dots.
+
+    Held as the card image's band it was made from (`card`: mode L, 1016 wide x 648 high;
+    line x is column x read from the bottom), which is the form the raster makes and the
+    packers read. `lines()` and `from_lines()` convert to and from printer order: line after
+    line, dot 0 first, one byte per dot.
+    """
+
+    card: Image.Image
+
+    def __post_init__(self) -> None:
+        if self.card.mode != "L" or self.card.size != CARD_SIZE:
+            raise ValueError(
+                f"a level panel is an L image of {CARD_SIZE[0]}x{CARD_SIZE[1]},"
+                f" got {self.card.mode} {self.card.size[0]}x{self.card.size[1]}"
+            )
+
+    @classmethod
+    def from_lines(cls, levels: bytes) -> LevelPanel:
+        _check_size(levels, LEVEL_PANEL_BYTES)
+        lines = Image.frombytes("L", (PANEL_DOTS, PANEL_LINES), levels)
+        return cls(lines.transpose(Image.Transpose.ROTATE_90))
+
+    def lines(self) -> bytes:
+        return self.card.transpose(Image.Transpose.ROTATE_270).tobytes()
 
 
 def _five_bit_shift(dot: int, byte: int) -> int | None:
@@ -413,6 +444,22 @@ def unpack_mono_panel(data: bytes) -> DotPanel:
     return DotPanel(bytes(data))
 
 
+def pack_dot_mask(mask: Image.Image) -> DotPanel:
+    """A card-sized L mask (255 = dot, 0 = none, as the raster makes them) → packed dots.
+
+    Horner's rule over the 8 dot positions of a group, a doubling and an add per position;
+    with dots as 255 (that is -1 modulo 256) it adds up to minus the packed byte, so the
+    last step negates.
+    """
+    _check_card(mask)
+    dots = _dot_positions(mask)
+    total = dots[0]
+    for position in dots[1:]:
+        total = ImageChops.add_modulo(ImageChops.add_modulo(total, total), position)
+    none = Image.new("L", total.size)
+    return DotPanel(_printer_lines([ImageChops.subtract_modulo(none, total)]))
+
+
 def pack_colour_panel(levels: LevelPanel) -> bytes:
     """5 bits per dot, bit-packed MSB first: the 411,480-byte `Db;y|m|c;32` payload.
 
@@ -420,20 +467,21 @@ def pack_colour_panel(levels: LevelPanel) -> bytes:
     shifts are doublings (`add_modulo` drops the bits carried out of the byte, and is Pillow's
     cheapest operation); right shifts are table lookups.
     """
-    _check_size(levels, LEVEL_PANEL_BYTES)
-    phases = _dot_phases(levels)
-    packed = bytearray(_GROUP_BYTES * len(levels) // 8)
-    for byte, terms in enumerate(_FIVE_BIT_TERMS):
-        total = _sum_fields([_shifted(phases[dot], shift) for dot, shift in terms])
-        packed[byte::_GROUP_BYTES] = total.tobytes()
-    return bytes(packed)
+    dots = _dot_positions(levels.card)
+    return _printer_lines(
+        [
+            _sum_fields([_shifted(dots[dot], shift) for dot, shift in terms])
+            for terms in _FIVE_BIT_TERMS
+        ]
+    )
 
 
 def unpack_colour_panel(data: bytes) -> LevelPanel:
     if len(data) != panel_bytes(32):
         raise ProtocolError(f"a 32-level panel is {panel_bytes(32)} bytes, got {len(data)}")
+    grid = (LEVEL_PANEL_BYTES // 8 // _GROUPS, _GROUPS)  # any shape of 82,296 groups
     group_bytes = [
-        Image.frombytes("L", _GROUP_GRID, data[byte::_GROUP_BYTES]) for byte in range(_GROUP_BYTES)
+        Image.frombytes("L", grid, data[byte::_GROUP_BYTES]) for byte in range(_GROUP_BYTES)
     ]
     levels = bytearray(LEVEL_PANEL_BYTES)
     for dot in range(8):
@@ -443,15 +491,34 @@ def unpack_colour_panel(data: bytes) -> LevelPanel:
             if (table := _UNPACK_TABLES.get((dot, byte))) is not None
         ]
         levels[dot::8] = _sum_fields(parts).tobytes()
-    return LevelPanel(bytes(levels))
+    return LevelPanel.from_lines(bytes(levels))
 
 
-def _dot_phases(levels: bytes) -> tuple[Image.Image, ...]:
-    # Read as 16-bit RGBA, 8 bytes make a pixel: "RGBA;16B" keeps bytes 0, 2, 4, 6 (the high
-    # bytes) and "RGBA;16L" bytes 1, 3, 5, 7; split() then hands out one dot position per band.
-    even = Image.frombytes("RGBA", _GROUP_GRID, levels, "raw", "RGBA;16B").split()
-    odd = Image.frombytes("RGBA", _GROUP_GRID, levels, "raw", "RGBA;16L").split()
-    return tuple(band for pair in zip(even, odd, strict=True) for band in pair)
+def _dot_positions(card: Image.Image) -> list[Image.Image]:
+    """Dot k (0..7) of every group of every line: 8 images, row r holding group 80 - r.
+
+    Dot d of line x is card row 647 - d, so dot k of all groups is rows 7 - k, 15 - k, ...
+    Read as one image 8 card rows wide, each of those rows is one crop.
+    """
+    width = card.width
+    eights = Image.frombytes("L", (8 * width, _GROUPS), card.tobytes())
+    return [eights.crop(((7 - k) * width, 0, (8 - k) * width, _GROUPS)) for k in range(8)]
+
+
+def _printer_lines(group_bytes: list[Image.Image]) -> bytes:
+    """Byte j of every group (as `_dot_positions` lays groups out) → the packed panel, line
+    after line: each line's groups from group 0, each group's bytes from byte 0.
+
+    Stacked so that card column x, read from the bottom, runs group by group and byte by byte,
+    one turn clockwise makes those columns the lines.
+    """
+    count = len(group_bytes)
+    width, rows = group_bytes[0].size
+    stacked = Image.new("L", (count * width, rows))
+    for byte, image in enumerate(group_bytes):
+        stacked.paste(image, ((count - 1 - byte) * width, 0))  # reversed: read from the bottom
+    columns = Image.frombuffer("L", (width, count * rows), stacked.tobytes(), "raw", "L", 0, 1)
+    return columns.transpose(Image.Transpose.ROTATE_270).tobytes()
 
 
 def _sum_fields(parts: list[Image.Image]) -> Image.Image:
@@ -462,12 +529,12 @@ def _sum_fields(parts: list[Image.Image]) -> Image.Image:
     return total
 
 
-def _shifted(phase: Image.Image, shift: int) -> Image.Image:
+def _shifted(dots: Image.Image, shift: int) -> Image.Image:
     if shift < 0:
-        return phase.point(_RIGHT_SHIFTS[-shift])
+        return dots.point(_RIGHT_SHIFTS[-shift])
     for _ in range(shift):
-        phase = ImageChops.add_modulo(phase, phase)
-    return phase
+        dots = ImageChops.add_modulo(dots, dots)
+    return dots
 
 
 def compress_mono_panel(dots: DotPanel) -> bytes:
@@ -517,12 +584,12 @@ _RUN: Final = re.compile(rb"([\x00-\x1f])\1+")  # two dots or more of one level
 
 def compress_colour_panel(levels: LevelPanel) -> bytes:
     """Y/M/C run-length compression at 32 levels, layout A9 (module docstring)."""
-    _check_size(levels, LEVEL_PANEL_BYTES)
-    if levels.translate(None, _LEVELS):  # what is left after deleting 0..31
+    dots = levels.lines()
+    if dots.translate(None, _LEVELS):  # what is left after deleting 0..31
         raise ValueError("32-level dots must be 0..31")
     out: list[bytes] = []
     for start in range(0, LEVEL_PANEL_BYTES, PANEL_DOTS):
-        line = levels[start : start + PANEL_DOTS]
+        line = dots[start : start + PANEL_DOTS]
         body = line.rstrip(b"\0")
         out.append(_RUN.sub(_run_token, body))  # a lone dot is its own token
         if len(body) < PANEL_DOTS:
@@ -566,7 +633,7 @@ def decompress_colour_panel(data: bytes) -> LevelPanel:
             dot += count
     if pos != len(data):
         raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
-    return LevelPanel(bytes(levels))
+    return LevelPanel.from_lines(bytes(levels))
 
 
 def _check_size(panel: bytes, expected: int) -> None:
@@ -574,6 +641,14 @@ def _check_size(panel: bytes, expected: int) -> None:
         kind = "level" if expected == LEVEL_PANEL_BYTES else "dot"
         raise ValueError(
             f"a {kind} panel is {expected} bytes ({PANEL_LINES} lines), got {len(panel)}"
+        )
+
+
+def _check_card(mask: Image.Image) -> None:
+    if mask.mode != "L" or mask.size != CARD_SIZE:
+        raise ValueError(
+            f"a dot mask is an L image of {CARD_SIZE[0]}x{CARD_SIZE[1]},"
+            f" got {mask.mode} {mask.size[0]}x{mask.size[1]}"
         )
 
 

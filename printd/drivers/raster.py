@@ -73,6 +73,12 @@ _RESIN_OF_CODES: Final = [
     for total in range(256)
 ]
 
+_QUARTERS: Final = tuple(
+    (left, top, left + CARD_WIDTH // 2, top + CARD_HEIGHT // 2)
+    for top in (0, CARD_HEIGHT // 2)
+    for left in (0, CARD_WIDTH // 2)
+)
+
 # ITU-R 601 luma, floor((299 R + 587 G + 114 B) / 1000). Pillow rounds v + 0.5 down after the
 # matrix; the offset puts every exact thousandth 0.0005 above its floor, far wider than the
 # float error, so the result is the integer formula's (checked for all 2**24 colours in tests).
@@ -169,23 +175,52 @@ def _card_rgb(image: Image.Image) -> Image.Image:
 def colour_panels(image: Image.Image) -> ColourPanels:
     # One C pass maps every channel to its dye amount (R to C, G to M, B to Y).
     cyan, magenta, yellow = _card_rgb(image).point(_INK_TABLE).split()
-    codes = ImageChops.add_modulo(cyan.point(_WINDOW_CODE), magenta.point(_WINDOW_CODE))
-    resin = ImageChops.add_modulo(codes, yellow.point(_WINDOW_CODE)).point(_RESIN_OF_CODES)
-    if resin.getbbox() is None:
-        return ColourPanels(
-            LevelPanel(yellow), LevelPanel(magenta), LevelPanel(cyan), NO_DOTS, varnish_panel()
-        )
-    dye_allowed = ImageChops.invert(resin)  # 255 where a dye may print, 0 under resin
-    yellow, magenta, cyan = (
-        ImageChops.darker(band, dye_allowed) for band in (yellow, magenta, cyan)
-    )
+    resin = _take_resin(cyan, magenta, yellow)
     return ColourPanels(
         LevelPanel(yellow),
         LevelPanel(magenta),
         LevelPanel(cyan),
-        pack_dot_mask(resin),
+        NO_DOTS if resin is None else pack_dot_mask(resin),
         varnish_panel(),
     )
+
+
+def _take_resin(*dyes: Image.Image) -> Image.Image | None:
+    """The K mask (255 = resin) of the dye bands, its pixels cleared from the bands in place;
+    None when no pixel is near-black and neutral.
+
+    Three dyes of at least K_MIN_DYE add up to 3 * K_MIN_DYE or more: a cheap test on the whole
+    card that leaves photos' light areas, flat colours and white space out. The K rule's table
+    lookups run only on the bounding box of what passes, in each quarter of the card, so text
+    and a photo in different quarters do not make one box of the whole card.
+    """
+    cyan, magenta, yellow = dyes
+    reach = Image.new("L", CARD_SIZE, 128 - 3 * K_MIN_DYE)  # a sum this far from 128 passes
+    total = ImageChops.add_modulo(ImageChops.add_modulo(cyan, magenta), yellow)
+    candidates = ImageChops.add_modulo(total, reach).convert("1", dither=Image.Dither.NONE)
+    resin: Image.Image | None = None
+    for quarter in _QUARTERS:
+        found = candidates.crop(quarter).getbbox()
+        if found is None:
+            continue
+        left, top = quarter[:2]
+        box = (left + found[0], top + found[1], left + found[2], top + found[3])
+        crops = [dye.crop(box) for dye in dyes]
+        mask = _resin_rule(*crops)
+        if mask.getbbox() is None:
+            continue
+        if resin is None:
+            resin = Image.new("L", CARD_SIZE)
+        resin.paste(mask, box)
+        dye_allowed = ImageChops.invert(mask)  # 255 where a dye may print, 0 under resin
+        for dye, crop in zip(dyes, crops, strict=True):
+            dye.paste(ImageChops.darker(crop, dye_allowed), box)
+    return resin
+
+
+def _resin_rule(cyan: Image.Image, magenta: Image.Image, yellow: Image.Image) -> Image.Image:
+    codes = ImageChops.add_modulo(cyan.point(_WINDOW_CODE), magenta.point(_WINDOW_CODE))
+    return ImageChops.add_modulo(codes, yellow.point(_WINDOW_CODE)).point(_RESIN_OF_CODES)
 
 
 def mono_panel(

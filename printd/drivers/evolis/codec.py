@@ -498,10 +498,10 @@ def _dot_positions(card: Image.Image) -> list[Image.Image]:
     """Dot k (0..7) of every group of every line: 8 images, row r holding group 80 - r.
 
     Dot d of line x is card row 647 - d, so dot k of all groups is rows 7 - k, 15 - k, ...
-    Read as one image 8 card rows wide, each of those rows is one crop.
+    Read as one image 8 card rows wide (over the same bytes), each of those rows is one crop.
     """
     width = card.width
-    eights = Image.frombytes("L", (8 * width, _GROUPS), card.tobytes())
+    eights = Image.frombuffer("L", (8 * width, _GROUPS), card.tobytes(), "raw", "L", 0, 1)
     return [eights.crop(((7 - k) * width, 0, (8 - k) * width, _GROUPS)) for k in range(8)]
 
 

@@ -61,9 +61,7 @@ _INK_TABLE: Final = _INK_LUT * 3  # Image.point wants one 256-entry table per ba
 # gets a 2-bit counter in a dye's code; a pixel is resin when one counter reaches 3, i.e. all
 # three dyes fall in the same window. Levels below K_MIN_DYE count nowhere, and three dyes
 # never carry a counter past 3, so the sum of the three codes never overflows its byte.
-_K_WINDOWS: Final = tuple(
-    range(K_MIN_DYE, COLOUR_LEVELS - K_MAX_DYE_SPREAD)
-)  # first level of each window
+_K_WINDOWS: Final = tuple(range(K_MIN_DYE, COLOUR_LEVELS - K_MAX_DYE_SPREAD))  # lowest levels
 _WINDOW_CODE: Final = [
     sum(1 << 2 * i for i, low in enumerate(_K_WINDOWS) if low <= v <= low + K_MAX_DYE_SPREAD)
     for v in range(256)
@@ -73,15 +71,16 @@ _RESIN_OF_CODES: Final = [
     for total in range(256)
 ]
 
+# Where `_take_resin` looks for near-black pixels, one bounding box per quarter of the card.
 _QUARTERS: Final = tuple(
     (left, top, left + CARD_WIDTH // 2, top + CARD_HEIGHT // 2)
     for top in (0, CARD_HEIGHT // 2)
     for left in (0, CARD_WIDTH // 2)
 )
 
-# ITU-R 601 luma, floor((299 R + 587 G + 114 B) / 1000). Pillow rounds v + 0.5 down after the
-# matrix; the offset puts every exact thousandth 0.0005 above its floor, far wider than the
-# float error, so the result is the integer formula's (checked for all 2**24 colours in tests).
+# ITU-R 601 luma, floor((299 R + 587 G + 114 B) / 1000). Pillow's matrix conversion adds 0.5
+# and truncates; the offset puts every exact thousandth 0.0005 above its floor, far more than
+# the float error, so the result is the integer formula's (checked for all 2**24 colours).
 _LUMA_MATRIX: Final = (0.299, 0.587, 0.114, 0.0005 - 0.5)
 _BELOW_THRESHOLD: Final = [DOT if v < MONO_THRESHOLD else 0 for v in range(256)]
 _BAYER_8: Final = (

@@ -358,10 +358,9 @@ def split_reply(buffer: bytearray) -> bytes | None:
 #
 # A panel's line x is column x of the card image read from the bottom (see `raster`), so in the
 # card image the 8 dots of every 8-dot group of every line lie in 8 consecutive rows. The
-# packers read those rows in place (one image per dot position k of the groups, with a row
-# stride of 8 rows), combine them into the packed bytes of every group, and only then turn the
-# result into printer order, line after line: one transpose of the packed bytes instead of one
-# of every image.
+# packers take those rows apart (one image per dot position k of the groups), combine them into
+# the packed bytes of every group, and only then turn the result into printer order, line after
+# line: one transpose of the packed bytes instead of one of every image.
 
 DotPanel = NewType("DotPanel", bytes)
 """K/O dots: 1016 lines of 81 bytes, one bit per dot, MSB = dot 0, 1 = ink (the `Db` payload)."""

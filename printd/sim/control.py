@@ -24,9 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, cast
 
-import numpy as np
-
 from printd.sim.evolis_model import SimPrinter, SimSnapshot
+from printd.sim.panels import dot_share
 
 _TCP_ADDRESS: Final = re.compile(r"^(?P<host>[^/]*):(?P<port>\d+)$")
 MAX_REQUEST_BYTES: Final = 65536
@@ -72,9 +71,7 @@ def _card_summary(printer: SimPrinter) -> dict[str, Any] | None:
     if card is None:
         return None
     shares = {
-        side: {
-            panel: float(np.count_nonzero(bitmap)) / bitmap.size for panel, bitmap in panels.items()
-        }
+        side: {panel: dot_share(panel, bitmap) for panel, bitmap in panels.items()}
         for side, panels in card.sides.items()
     }
     return {

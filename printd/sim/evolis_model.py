@@ -111,7 +111,8 @@ class PrinterUnpluggedError(ConnectionError):
 class PrintedCard:
     """The last card that finished: its outcome and its decoded panels per side.
 
-    ``card["front"]["k"]`` is a 1016 x 648 array (bool for K/O, uint8 levels for Y/M/C).
+    ``card["front"]["k"]`` is the panel as ``printd.sim.panels`` decodes it: bytes in line
+    order, 1 bit per dot for K/O, one level byte per dot for Y/M/C.
     """
 
     number: int  # cards_inserted when it was fed

@@ -2,17 +2,17 @@
 
 A panel is 648 dots x 1016 lines at 300 dpi. K and O panels carry 1 bit per dot (2 levels);
 Y, M and C carry 5, 6 or 7 bits per dot (32, 64 or 128 levels), bit-packed, MSB first. The
-decoders return numpy arrays of shape (1016, 648): ``bool`` for K/O (True = dot set) and
-``uint8`` levels for Y/M/C. Every decoder either yields exactly one full panel or raises
-``PanelError`` saying what is wrong, so a stream the printer would refuse is refused here too.
+decoders return compact bytes in line order, dot 0 first: K/O as the printer stores them, 81
+bytes a line with one bit per dot (MSB first, set = dot); Y/M/C with one byte per dot holding
+its level. Every decoder either yields exactly one full panel or raises ``PanelError`` saying
+what is wrong, so a stream the printer would refuse is refused here too.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeAlias
 
-import numpy as np
-import numpy.typing as npt
+from PIL import Image, ImageChops
 
 PANEL_DOTS: Final = 648
 PANEL_LINES: Final = 1016
@@ -21,10 +21,9 @@ KO_PANELS: Final = frozenset({"k", "o"})
 YMC_PANELS: Final = frozenset({"y", "m", "c"})
 # Colour depth: levels -> bits per dot (guide: 32, 64, 128 levels = 5, 6, 7 bits).
 YMC_BITS: Final = {32: 5, 64: 6, 128: 7}
+_BLACK_LINE: Final = b"\xff" * KO_LINE_BYTES
 
-BoolPanel = npt.NDArray[np.bool_]
-LevelPanel = npt.NDArray[np.uint8]
-Panel = BoolPanel | LevelPanel
+Panel: TypeAlias = bytes  # K/O: 81 bytes a line, 1 bit per dot; Y/M/C: 648 levels a line
 
 
 class PanelError(ValueError):
@@ -55,13 +54,46 @@ def decode_raw(panel: str, levels: int, data: bytes) -> Panel:
         raise PanelError(
             f"Db;{panel};{levels} carries {len(data)} bytes, a full panel is {expected}"
         )
-    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
     if panel in KO_PANELS:
-        return bits.astype(np.bool_).reshape(PANEL_LINES, PANEL_DOTS)
-    width = YMC_BITS[levels]
-    weights = (1 << np.arange(width - 1, -1, -1)).astype(np.uint8)
-    values = bits.reshape(-1, width) @ weights
-    return values.astype(np.uint8).reshape(PANEL_LINES, PANEL_DOTS)
+        return bytes(data)
+    return _unpack_levels(data, YMC_BITS[levels])
+
+
+def _unpack_levels(data: bytes, bits: int) -> bytes:
+    """``bits``-bit levels packed MSB first → one byte per level.
+
+    ``bits`` bytes hold 8 levels. Each level is put together from the one or two bytes its
+    bits fall in: a table lookup per byte moves those bits into place, and the parts, which
+    hold disjoint bits, are added. Byte j of every group is read with one step slice.
+    """
+    groups = len(data) // bits
+    group_bytes = [Image.frombytes("L", (groups, 1), data[j::bits]) for j in range(bits)]
+    out = bytearray(8 * groups)
+    for level in range(8):
+        parts = [
+            group_bytes[j].point(_level_bits_table(bits, level, j))
+            for j in range(bits)
+            if _holds_bits_of(bits, level, j)
+        ]
+        total = parts[0]
+        for part in parts[1:]:
+            total = ImageChops.add_modulo(total, part)
+        out[level::8] = total.tobytes()
+    return bytes(out)
+
+
+def _holds_bits_of(bits: int, level: int, byte: int) -> bool:
+    return bits * level < 8 * byte + 8 and bits * level + bits > 8 * byte
+
+
+def _level_bits_table(bits: int, level: int, byte: int) -> list[int]:
+    # The byte placed in its group of 8 * bits bits, MSB first, and the level's bits read out.
+    group_bits = 8 * bits
+    return [
+        ((value << group_bits - 8 - 8 * byte) >> group_bits - bits - bits * level)
+        & ((1 << bits) - 1)
+        for value in range(256)
+    ]
 
 
 def decode_compressed(panel: str, levels: int, data: bytes, first_line: int = 0) -> Panel:
@@ -71,21 +103,16 @@ def decode_compressed(panel: str, levels: int, data: bytes, first_line: int = 0)
         raise PanelError(f"first line {first_line} is outside 0..{PANEL_LINES - 1}")
     lines = PANEL_LINES - first_line
     if panel in KO_PANELS:
-        body: Panel = decode_ko_lines(data, lines)
-        out: Panel = np.zeros((PANEL_LINES, PANEL_DOTS), dtype=np.bool_)
-    else:
-        body = decode_ymc_lines(data, levels, lines)
-        out = np.zeros((PANEL_LINES, PANEL_DOTS), dtype=np.uint8)
-    out[first_line:] = body
-    return out
+        return bytes(first_line * KO_LINE_BYTES) + decode_ko_lines(data, lines)
+    return bytes(first_line * PANEL_DOTS) + decode_ymc_lines(data, levels, lines)
 
 
-def decode_ko_lines(data: bytes, lines: int = PANEL_LINES) -> BoolPanel:
+def decode_ko_lines(data: bytes, lines: int = PANEL_LINES) -> Panel:
     """K/O line compression: lead 0x00 white line, 0xFF black line, N in 1..81 = N bytes follow.
 
     The payload must be consumed exactly and yield exactly ``lines`` lines.
     """
-    packed = np.zeros((lines, KO_LINE_BYTES), dtype=np.uint8)
+    packed = bytearray(lines * KO_LINE_BYTES)
     pos = 0
     size = len(data)
     for line in range(lines):
@@ -93,23 +120,24 @@ def decode_ko_lines(data: bytes, lines: int = PANEL_LINES) -> BoolPanel:
             raise PanelError(f"K/O data ends after {line} of {lines} lines")
         lead = data[pos]
         pos += 1
+        start = line * KO_LINE_BYTES
         if lead == 0xFF:
-            packed[line] = 0xFF
+            packed[start : start + KO_LINE_BYTES] = _BLACK_LINE
         elif lead == 0:
             continue
         elif lead <= KO_LINE_BYTES:
             if pos + lead > size:
                 raise PanelError(f"K/O line {line} declares {lead} bytes, only {size - pos} left")
-            packed[line, :lead] = np.frombuffer(data, dtype=np.uint8, count=lead, offset=pos)
+            packed[start : start + lead] = data[pos : pos + lead]
             pos += lead
         else:
             raise PanelError(f"K/O line {line} has lead byte {lead}: expected 0, 1..81 or 255")
     if pos != size:
         raise PanelError(f"K/O data has {size - pos} bytes left over after {lines} lines")
-    return np.unpackbits(packed, axis=1).astype(np.bool_)
+    return bytes(packed)
 
 
-def decode_ymc_lines(data: bytes, levels: int, lines: int = PANEL_LINES) -> LevelPanel:
+def decode_ymc_lines(data: bytes, levels: int, lines: int = PANEL_LINES) -> Panel:
     """Y/M/C run-length rule, as we read the guide (assumption A9).
 
     Per byte: MSB clear = one dot whose level is the low 5/6/7 bits. MSB set = a run: the low
@@ -121,7 +149,7 @@ def decode_ymc_lines(data: bytes, levels: int, lines: int = PANEL_LINES) -> Leve
     width = YMC_BITS[levels]
     value_mask = (1 << width) - 1
     extension_bits = [bit for bit in (0x40, 0x20) if bit > value_mask]
-    out = np.zeros((lines, PANEL_DOTS), dtype=np.uint8)
+    out = bytearray(lines * PANEL_DOTS)
     pos = 0
     size = len(data)
     line = 0
@@ -142,13 +170,21 @@ def decode_ymc_lines(data: bytes, levels: int, lines: int = PANEL_LINES) -> Leve
                 continue
             if col + count > PANEL_DOTS:
                 raise PanelError(f"Y/M/C run of {count} crosses the end of line {line}")
-            out[line, col : col + count] = value
+            start = line * PANEL_DOTS + col
+            out[start : start + count] = bytes((value,)) * count
             col += count
         else:
-            out[line, col] = value
+            out[line * PANEL_DOTS + col] = value
             col += 1
         if col == PANEL_DOTS:
             line, col = line + 1, 0
     if pos != size:
         raise PanelError(f"Y/M/C data has {size - pos} bytes left over after {lines} lines")
-    return out
+    return bytes(out)
+
+
+def dot_share(panel: str, bitmap: Panel) -> float:
+    """The share of a decoded panel's dots that carry ink (any level above 0 for Y/M/C)."""
+    if panel in KO_PANELS:
+        return int.from_bytes(bitmap, "big").bit_count() / (len(bitmap) * 8)
+    return (len(bitmap) - bitmap.count(0)) / len(bitmap)

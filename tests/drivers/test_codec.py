@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _numpy_oracle import dot_panel, dots_of, level_panel, levels_of
+from PIL import Image
 
 from printd.drivers.evolis import codec
 from printd.drivers.evolis.codec import (
@@ -249,26 +251,26 @@ def _random_levels(seed: int) -> np.ndarray:
 
 def test_colour_pack_round_trip_and_golden_first_group() -> None:
     levels = _random_levels(1)
-    data = codec.pack_colour_panel(levels)
+    data = codec.pack_colour_panel(level_panel(levels))
     assert len(data) == 411_480
-    assert (codec.unpack_colour_panel(data) == levels).all()
+    assert (levels_of(codec.unpack_colour_panel(data)) == levels).all()
     first = np.zeros((1016, 648), dtype=np.uint8)
     first[0, :8] = [1, 2, 3, 4, 5, 6, 7, 31]
     # 00001 00010 00011 00100 00101 00110 00111 11111
-    assert codec.pack_colour_panel(first)[:5] == bytes.fromhex("08864298ff")
+    assert codec.pack_colour_panel(level_panel(first))[:5] == bytes.fromhex("08864298ff")
 
 
 def test_colour_compression_round_trip() -> None:
     levels = _random_levels(2)
-    data = codec.compress_colour_panel(levels)
-    assert (codec.decompress_colour_panel(data) == levels).all()
+    data = codec.compress_colour_panel(level_panel(levels))
+    assert (levels_of(codec.decompress_colour_panel(data)) == levels).all()
 
 
 def test_colour_compression_golden_lines() -> None:
     levels = np.zeros((1016, 648), dtype=np.uint8)
     levels[0, :3] = [5, 5, 9]  # run of two 5s, one 9, then blank
     levels[1, :] = 31  # 648 dots: 512 + 136
-    data = codec.compress_colour_panel(levels)
+    data = codec.compress_colour_panel(level_panel(levels))
     assert data[:5] == bytes.fromhex("8502098000")
     assert data[5:7] == bytes([0x80 | 0x60 | 31, 136])
     assert data[7:] == b"\x80\x00" * 1014
@@ -279,13 +281,13 @@ def test_mono_compression_golden_lines() -> None:
     dots[1] = True  # black line
     dots[2, 0] = True  # one dot: 1 useful byte 0x80
     dots[3, 647] = True  # last dot: 81 useful bytes
-    data = codec.compress_mono_panel(dots)
+    data = codec.compress_mono_panel(dot_panel(dots))
     assert data[:4] == bytes.fromhex("00ff0180")
     assert data[4] == 81
     assert data[5:85] == bytes(80)
     assert data[85] == 0x01
     assert data[86:] == bytes(1012)
-    assert (codec.decompress_mono_panel(data) == dots).all()
+    assert (dots_of(codec.decompress_mono_panel(data)) == dots).all()
 
 
 @pytest.mark.parametrize(
@@ -304,9 +306,50 @@ def test_mono_decompression_refuses_bad_data(data: bytes, message: str) -> None:
 
 def test_all_black_panel_is_one_lead_byte_per_line() -> None:
     dots = np.ones((1016, 648), dtype=bool)
-    data = codec.compress_mono_panel(dots)
+    data = codec.compress_mono_panel(dot_panel(dots))
     assert data == b"\xff" * 1016
-    assert codec.decompress_mono_panel(data).all()
+    assert dots_of(codec.decompress_mono_panel(data)).all()
     almost = dots.copy()
     almost[0, 0] = False
-    assert codec.compress_mono_panel(almost)[:2] == bytes([81, 0x7F])
+    assert codec.compress_mono_panel(dot_panel(almost))[:2] == bytes([81, 0x7F])
+
+
+@pytest.mark.parametrize(
+    ("action", "size", "message"),
+    [
+        (codec.LevelPanel.from_lines, 648 * 1016 - 1, "level panel is 658368 bytes"),
+        (codec.pack_mono_panel, 81 * 1016 - 81, "dot panel is 82296 bytes"),
+        (codec.compress_mono_panel, 0, "dot panel is 82296 bytes"),
+    ],
+)
+def test_panels_of_the_wrong_size_are_refused(action: object, size: int, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        action(bytes(size))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [Image.new("L", (648, 1016)), Image.new("RGB", (1016, 648)), Image.new("L", (1016, 647))],
+)
+def test_level_panels_are_card_sized_l_images(image: Image.Image) -> None:
+    with pytest.raises(ValueError, match="L image of 1016x648"):
+        codec.LevelPanel(image)
+    with pytest.raises(ValueError, match="L image of 1016x648"):
+        codec.pack_dot_mask(image)
+
+
+def test_level_panel_lines_are_the_image_turned_clockwise() -> None:
+    card = Image.new("L", (1016, 648))
+    card.putpixel((0, 647), 1)  # bottom-left: line 0, dot 0
+    card.putpixel((0, 0), 2)  # top-left: line 0, dot 647
+    card.putpixel((1015, 647), 3)  # bottom-right: line 1015, dot 0
+    lines = codec.LevelPanel(card).lines()
+    assert (lines[0], lines[647], lines[1015 * 648]) == (1, 2, 3)
+    assert codec.LevelPanel.from_lines(lines) == codec.LevelPanel(card)
+
+
+def test_colour_compression_refuses_levels_over_31() -> None:
+    levels = np.zeros((1016, 648), dtype=np.uint8)
+    levels[500, 7] = 32
+    with pytest.raises(ValueError, match=r"must be 0\.\.31"):
+        codec.compress_colour_panel(level_panel(levels))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+from _numpy_oracle import level_panel, levels_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,4 +63,5 @@ def test_colour_compression_round_trips(seed: int, top: int) -> None:
     rng = np.random.default_rng(seed)
     levels = rng.integers(0, top + 1, (1016, 648), dtype=np.uint8)
     levels[rng.random(1016) < 0.5] = 0
-    assert (codec.decompress_colour_panel(codec.compress_colour_panel(levels)) == levels).all()
+    compressed = codec.compress_colour_panel(level_panel(levels))
+    assert (levels_of(codec.decompress_colour_panel(compressed)) == levels).all()

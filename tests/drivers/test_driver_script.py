@@ -105,7 +105,9 @@ def test_compressed_colour_is_used_when_asked() -> None:
     command = codec.split_stream(frames[1][1])[0]
     assert command.name == "Dbc"
     assert command.params[:2] == ("y", "32")
-    assert (codec.decode_panel(command) == 7).all()  # blue 200: round(55 * 31 / 255) = 7
+    panel = codec.decode_panel(command)
+    assert isinstance(panel, codec.LevelPanel)
+    assert panel.lines() == bytes([7]) * (1016 * 648)  # blue 200: round(55 * 31 / 255) = 7
 
 
 def test_err_param_on_ribbon_is_a_job_error() -> None:

@@ -6,8 +6,8 @@ import io
 import struct
 import zlib
 
-import numpy as np
 import pytest
+from _numpy_oracle import dots_of, levels_of
 from PIL import Image
 
 from printd.drivers import raster
@@ -30,7 +30,7 @@ def test_rotation_matches_the_open_driver() -> None:
     image = _card()
     image.putpixel((0, 647), (0, 0, 0))  # bottom-left
     image.putpixel((1015, 0), (0, 0, 0))  # top-right
-    k = raster.colour_panels(image).k
+    k = dots_of(raster.colour_panels(image).k)
     assert k.shape == (1016, 648)
     assert k[0, 0]
     assert k[1015, 647]
@@ -39,17 +39,17 @@ def test_rotation_matches_the_open_driver() -> None:
 
 def test_primary_colours_map_to_dye_levels() -> None:
     panels = raster.colour_panels(_card((255, 0, 0)))  # red = magenta + yellow
-    assert int(panels.y.max()) == 31
-    assert int(panels.y.min()) == 31
-    assert int(panels.m.min()) == 31
-    assert int(panels.c.max()) == 0
-    assert not panels.k.any()
-    assert panels.o.all()
+    assert int(levels_of(panels.y).max()) == 31
+    assert int(levels_of(panels.y).min()) == 31
+    assert int(levels_of(panels.m).min()) == 31
+    assert int(levels_of(panels.c).max()) == 0
+    assert not dots_of(panels.k).any()
+    assert dots_of(panels.o).all()
     white = raster.colour_panels(_card())
-    assert not white.y.any()
-    assert not white.m.any()
-    assert not white.c.any()
-    assert not white.k.any()
+    assert not levels_of(white.y).any()
+    assert not levels_of(white.m).any()
+    assert not levels_of(white.c).any()
+    assert not dots_of(white.k).any()
 
 
 def test_k_rule_takes_near_black_neutral_pixels_out_of_ymc() -> None:
@@ -61,13 +61,14 @@ def test_k_rule_takes_near_black_neutral_pixels_out_of_ymc() -> None:
         pixels[x, 1] = (40, 10, 10)  # dark but red: stays dye
         pixels[x, 2] = (60, 60, 60)  # neutral but grey: stays dye
     panels = raster.colour_panels(image)
-    line = panels.k[:, 647]  # image row 0 is the last dot of every line
+    k, y, c = dots_of(panels.k), levels_of(panels.y), levels_of(panels.c)
+    line = k[:, 647]  # image row 0 is the last dot of every line
     assert int(line.sum()) == 100
-    assert int(panels.k.sum()) == 100
-    assert not panels.y[:100, 647].any()
-    assert not panels.c[:100, 647].any()
-    assert panels.c[:100, 646].all()  # row 1: dye
-    assert panels.c[:100, 645].all()  # row 2: dye
+    assert int(k.sum()) == 100
+    assert not y[:100, 647].any()
+    assert not c[:100, 647].any()
+    assert c[:100, 646].all()  # row 1: dye
+    assert c[:100, 645].all()  # row 2: dye
 
 
 def test_mono_threshold_and_dither() -> None:
@@ -76,12 +77,12 @@ def test_mono_threshold_and_dither() -> None:
     assert grey is not None
     for x in range(1016):
         grey[x, 0] = (0, 0, 0)
-    assert int(raster.mono_panel(image).sum()) == 1016  # only the black row
-    dithered = raster.mono_panel(image, "dither")
+    assert int(dots_of(raster.mono_panel(image)).sum()) == 1016  # only the black row
+    dithered = dots_of(raster.mono_panel(image, "dither"))
     share = float(dithered.mean())
     assert 0.45 < share < 0.55  # mid grey dithers to about half the dots
-    assert not raster.mono_panel(_card(), "dither").any()
-    assert raster.mono_panel(_card((0, 0, 0)), "dither").all()
+    assert not dots_of(raster.mono_panel(_card(), "dither")).any()
+    assert dots_of(raster.mono_panel(_card((0, 0, 0)), "dither")).all()
 
 
 def test_load_card_image_accepts_rgb_grey_and_palette() -> None:
@@ -164,9 +165,13 @@ def test_truncated_png_is_refused_as_damaged() -> None:
         raster.load_card_image(data[: len(data) // 2])
 
 
-def test_panels_are_contiguous_and_typed() -> None:
+def test_panels_are_card_bands_and_packed_dots() -> None:
     panels = raster.colour_panels(_card((30, 90, 200)))
-    for array in (panels.y, panels.m, panels.c):
-        assert array.dtype == np.uint8
-        assert array.shape == (1016, 648)
-    assert panels.k.dtype == bool
+    for levels in (panels.y, panels.m, panels.c):
+        assert levels.card.mode == "L"
+        assert levels.card.size == (1016, 648)  # the card as drawn
+        assert len(levels.lines()) == 1016 * 648  # one level byte per dot
+    for dots in (panels.k, panels.o, raster.mono_panel(_card()), raster.varnish_panel()):
+        assert isinstance(dots, bytes)
+        assert len(dots) == 1016 * 81  # one bit per dot
+    assert levels_of(panels.c)[0, 0] == round((255 - 30) * 31 / 255)

@@ -3,9 +3,11 @@
 systemd implements MemoryDenyWriteExecute= as a seccomp filter: mmap() asking for
 PROT_WRITE|PROT_EXEC together, and mprotect()/pkey_mprotect() adding PROT_EXEC, fail with
 EPERM. This script installs the same filter on itself (x86-64 only), proves it bites, then
-loads and exercises what the daemon loads: numpy, Pillow, pyusb on libusb through ctypes
-(including a ctypes callback, i.e. a libffi closure), sqlite3, asyncio, aiohttp, pysnmp.
-It prints one "ok NAME" line per step and exits non-zero on the first failure.
+loads and exercises what the daemon loads: printd's raster and panel codec (Pillow's point
+tables, ImageChops, raw packers and unpackers, matrix conversion: the daemon no longer loads
+numpy), Pillow's dithering, pyusb on libusb through ctypes (including a ctypes callback, i.e. a
+libffi closure), sqlite3, asyncio, aiohttp, pysnmp. It prints one "ok NAME" line per step and
+exits non-zero on the first failure.
 """
 
 # The libraries are imported after the filter is in place, on purpose.
@@ -68,13 +70,17 @@ def main() -> None:
     else:
         sys.exit("a writable+executable mapping was allowed: the filter is not active")
 
-    import numpy as np
-
-    a = np.arange(1016 * 648, dtype=np.float32).reshape(1016, 648)
-    assert float((a @ a.T)[0, 0]) > 0
-    step("numpy")
-
     from PIL import Image, ImageOps
+
+    from printd.drivers import raster
+    from printd.drivers.evolis import codec
+
+    photo = Image.effect_noise((1016, 648), 80).convert("RGB")
+    panels = raster.colour_panels(photo)
+    assert len(codec.pack_colour_panel(panels.y)) == codec.panel_bytes(32)
+    assert codec.compress_mono_panel(panels.k)
+    assert codec.compress_mono_panel(raster.mono_panel(photo, "dither"))
+    step("raster")
 
     card = Image.new("RGB", (1016, 648), (200, 120, 40))
     mono = ImageOps.grayscale(card).convert("1")  # Floyd-Steinberg dither, as for a K panel

@@ -1,4 +1,4 @@
-"""MemoryDenyWriteExecute=yes in printd.service does not break numpy, Pillow, pyusb or ctypes.
+"""MemoryDenyWriteExecute=yes in printd.service does not break the raster, Pillow, pyusb or ctypes.
 
 The daemon cannot run under systemd here, so the probe installs the same seccomp rule on
 itself (see mdwe_probe.py) and exercises the native libraries the daemon loads.
@@ -30,6 +30,6 @@ def test_native_stack_runs_under_memory_deny_write_execute() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == [
-        "ok", "filter-active", "ok", "numpy", "ok", "pillow", "ok", "ctypes-callback",
+        "ok", "filter-active", "ok", "raster", "ok", "pillow", "ok", "ctypes-callback",
         "ok", "pyusb-libusb1", "ok", "stdlib-and-network",
     ]  # fmt: skip

@@ -27,6 +27,19 @@ CAPTURE_SHARES = {
 LINES, DOTS = 1016, 648
 
 
+def ko_bitmap(panel: bytes) -> npt.NDArray[np.bool_]:
+    """A decoded K/O panel (81 bytes a line, 1 bit per dot) as a 1016 x 648 bool array."""
+    assert len(panel) == LINES * DOTS // 8
+    rows = np.frombuffer(panel, dtype=np.uint8).reshape(LINES, DOTS // 8)
+    return np.unpackbits(rows, axis=1).astype(np.bool_)
+
+
+def ymc_levels(panel: bytes) -> npt.NDArray[np.uint8]:
+    """A decoded Y/M/C panel (one level byte per dot) as a 1016 x 648 array."""
+    assert len(panel) == LINES * DOTS
+    return np.frombuffer(panel, dtype=np.uint8).reshape(LINES, DOTS)
+
+
 def esc(command: str) -> bytes:
     return b"\x1b" + command.encode("ascii") + b"\r"
 

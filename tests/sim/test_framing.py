@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _sim_streams import dbc, esc, ko_compress, random_k, read_replies
+from _sim_streams import dbc, esc, ko_bitmap, ko_compress, random_k, read_replies, ymc_levels
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -114,7 +114,7 @@ def test_errors_and_resynchronisation() -> None:
 
 def test_ko_decoder_rules() -> None:
     white, black = b"\x00", b"\xff"
-    panel = decode_ko_lines(white * 1014 + black + b"\x02\x80\x01")
+    panel = ko_bitmap(decode_ko_lines(white * 1014 + black + b"\x02\x80\x01"))
     assert panel[:1014].sum() == 0
     assert panel[1014].all()
     assert panel[1015, 0] and panel[1015, 15] and panel[1015].sum() == 2
@@ -124,7 +124,7 @@ def test_ko_decoder_rules() -> None:
         decode_ko_lines(white * 1017)
     with pytest.raises(PanelError, match="lead byte 82"):
         decode_ko_lines(white * 1015 + b"\x52")
-    shifted = decode_compressed("k", 2, black * 16, first_line=1000)
+    shifted = ko_bitmap(decode_compressed("k", 2, black * 16, first_line=1000))
     assert shifted[:1000].sum() == 0 and shifted[1000:].all()
 
 
@@ -132,11 +132,11 @@ def test_ymc_decoder_rules() -> None:
     white_line = b"\x80\x00"
     # 5 bits: 0xE1 = run, both extension bits set, level 1: 2 * 256 + 136 = 648 dots.
     line = bytes([0xE1, 136])
-    panel = decode_ymc_lines(white_line * 1015 + line, 32)
+    panel = ymc_levels(decode_ymc_lines(white_line * 1015 + line, 32))
     assert panel[:1015].sum() == 0
     assert (panel[1015] == 1).all()
     # 7 bits: no extension bits; single dots and a run that ends the line with white.
-    seven = decode_ymc_lines(bytes([0x7F, 0x05]) + white_line + white_line * 1015, 128)
+    seven = ymc_levels(decode_ymc_lines(bytes([0x7F, 0x05]) + white_line * 1016, 128))
     assert list(seven[0, :3]) == [127, 5, 0]
     with pytest.raises(PanelError, match="crosses"):
         decode_ymc_lines(bytes([0xE1, 137]) + white_line * 1015, 32)
@@ -148,7 +148,7 @@ def test_ko_round_trip(seed: int, share: float) -> None:
     bitmap = np.random.default_rng(seed).random((1016, 648)) < share
     bitmap[::97] = True  # black lines
     bitmap[5::89] = False  # white lines
-    assert np.array_equal(decode_ko_lines(ko_compress(bitmap)), bitmap)
+    assert np.array_equal(ko_bitmap(decode_ko_lines(ko_compress(bitmap))), bitmap)
 
 
 def test_real_capture_bytes_split_everywhere_near_the_payload(captures: Path) -> None:

@@ -32,17 +32,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NewType
 
-import numpy as np
+from PIL import Image, ImageChops
 
 from printd.drivers.status import Condition, PrinterState
 from printd.errors import ProtocolError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
-
-    from numpy.typing import NDArray
 
 ESC: Final = 0x1B
 CR: Final = 0x0D
@@ -356,136 +354,261 @@ def split_reply(buffer: bytearray) -> bytes | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Panels: packing and compression (vectorised; arrays are PANEL_LINES x PANEL_DOTS)
+# Panels: packing and compression, with Pillow's C loops
+#
+# A panel's line x is column x of the card image read from the bottom (see `raster`), so in the
+# card image the 8 dots of every 8-dot group of every line lie in 8 consecutive rows. The
+# packers take those rows apart (one image per dot position k of the groups), combine them into
+# the packed bytes of every group, and only then turn the result into printer order, line after
+# line: one transpose of the packed bytes instead of one of every image.
+
+DotPanel = NewType("DotPanel", bytes)
+"""K/O dots: 1016 lines of 81 bytes, one bit per dot, MSB = dot 0, 1 = ink (the `Db` payload)."""
+
+CARD_SIZE: Final = (PANEL_LINES, PANEL_DOTS)  # a panel as the card image holds it: 1016 x 648
+LEVEL_PANEL_BYTES: Final = PANEL_DOTS * PANEL_LINES  # 658,368
+DOT_PANEL_BYTES: Final = LINE_BYTES_1BIT * PANEL_LINES  # 82,296
+_GROUPS: Final = PANEL_DOTS // 8  # 8-dot groups in a line: 81
+_ALL_DOTS: Final = b"\xff" * DOT_PANEL_BYTES
+_BLACK_LINE: Final = b"\xff" * LINE_BYTES_1BIT
+_LEAD_BYTES: Final = tuple(bytes((count,)) for count in range(LINE_BYTES_1BIT + 1))
+_LEVELS: Final = bytes(range(COLOUR_MAX + 1))
+_GROUP_BYTES: Final = 5  # 8 dots of 5 bits
 
 
-def pack_mono_panel(dots: NDArray[np.bool_]) -> bytes:
-    """1 bit per dot, MSB = leftmost dot, 1 = ink: the 82,296-byte `Db;k|o;2` payload."""
-    _check_shape(dots)
-    return np.packbits(dots, axis=1).tobytes()
+@dataclass(frozen=True, slots=True)
+class LevelPanel:
+    """Y, M or C: a dye level (0..31) for each of 1016 lines x 648 dots.
+
+    Held as the card image's band it was made from (`card`: mode L, 1016 wide x 648 high;
+    line x is column x read from the bottom), which is the form the raster makes and the
+    packers read. `lines()` and `from_lines()` convert to and from printer order: line after
+    line, dot 0 first, one byte per dot.
+    """
+
+    card: Image.Image
+
+    def __post_init__(self) -> None:
+        if self.card.mode != "L" or self.card.size != CARD_SIZE:
+            raise ValueError(
+                f"a level panel is an L image of {CARD_SIZE[0]}x{CARD_SIZE[1]},"
+                f" got {self.card.mode} {self.card.size[0]}x{self.card.size[1]}"
+            )
+
+    @classmethod
+    def from_lines(cls, levels: bytes) -> LevelPanel:
+        _check_size(levels, LEVEL_PANEL_BYTES)
+        lines = Image.frombytes("L", (PANEL_DOTS, PANEL_LINES), levels)
+        return cls(lines.transpose(Image.Transpose.ROTATE_90))
+
+    def lines(self) -> bytes:
+        return self.card.transpose(Image.Transpose.ROTATE_270).tobytes()
 
 
-def unpack_mono_panel(data: bytes) -> NDArray[np.bool_]:
+def _five_bit_shift(dot: int, byte: int) -> int | None:
+    """How far dot `dot`'s 5 bits move left (negative: right) to land in byte `byte` of its
+    group's 40 bits, MSB first; None when none of its bits are in that byte."""
+    first_bit = 5 * dot
+    if first_bit >= 8 * byte + 8 or first_bit + 5 <= 8 * byte:
+        return None
+    return 8 * byte + 3 - first_bit
+
+
+# Byte j of a group is the sum (an OR: the bit fields never overlap) of these shifted dots.
+_FIVE_BIT_TERMS: Final = tuple(
+    tuple((dot, shift) for dot in range(8) if (shift := _five_bit_shift(dot, byte)) is not None)
+    for byte in range(_GROUP_BYTES)
+)
+_RIGHT_SHIFTS: Final = {s: [v >> s for v in range(256)] for s in range(1, 8)}
+# Dot k of a group from byte j: that byte placed in the group's 40 bits, the dot's 5 read out.
+_UNPACK_TABLES: Final = {
+    (dot, byte): [((value << 32 - 8 * byte) >> 35 - 5 * dot) & COLOUR_MAX for value in range(256)]
+    for byte, terms in enumerate(_FIVE_BIT_TERMS)
+    for dot, _ in terms
+}
+
+
+def pack_mono_panel(dots: DotPanel) -> bytes:
+    """1 bit per dot, MSB = leftmost dot, 1 = ink: the 82,296-byte `Db;k|o;2` payload.
+
+    A `DotPanel` already is that payload; this checks its size.
+    """
+    _check_size(dots, DOT_PANEL_BYTES)
+    return bytes(dots)
+
+
+def unpack_mono_panel(data: bytes) -> DotPanel:
     if len(data) != panel_bytes(2):
         raise ProtocolError(f"a 2-level panel is {panel_bytes(2)} bytes, got {len(data)}")
-    rows = np.frombuffer(data, dtype=np.uint8).reshape(PANEL_LINES, LINE_BYTES_1BIT)
-    return np.unpackbits(rows, axis=1).astype(bool)
+    return DotPanel(bytes(data))
 
 
-_SHIFTS_5BIT: Final = np.arange(35, -1, -5, dtype=np.uint64)  # 8 dots → 40 bits, MSB first
+def pack_dot_mask(mask: Image.Image) -> DotPanel:
+    """A card-sized L mask (255 = dot, 0 = none, as the raster makes them) → packed dots.
+
+    Horner's rule over the 8 dot positions of a group, a doubling and an add per position;
+    with dots as 255 (that is -1 modulo 256) it adds up to minus the packed byte, so the
+    last step negates.
+    """
+    _check_card(mask)
+    dots = _dot_positions(mask)
+    total = dots[0]
+    for position in dots[1:]:
+        total = ImageChops.add_modulo(ImageChops.add_modulo(total, total), position)
+    none = Image.new("L", total.size)
+    return DotPanel(_printer_lines([ImageChops.subtract_modulo(none, total)]))
 
 
-def pack_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+def pack_colour_panel(levels: LevelPanel) -> bytes:
     """5 bits per dot, bit-packed MSB first: the 411,480-byte `Db;y|m|c;32` payload.
 
-    Eight dots (eight bytes, read as one big-endian 64-bit word) make five bytes: three
-    mask-and-shift steps squeeze the 5-bit values together, pairs, then quads, then halves.
+    Per output byte, the dots that have bits in it are shifted into place and added. Left
+    shifts are doublings (`add_modulo` drops the bits carried out of the byte, and is Pillow's
+    cheapest operation); right shifts are table lookups.
     """
-    _check_shape(levels)
-    words = np.ascontiguousarray(levels).view(">u8").astype(np.uint64)
-    words = ((words & np.uint64(0xFF00FF00FF00FF00)) >> np.uint64(3)) | (
-        words & np.uint64(0x00FF00FF00FF00FF)
+    dots = _dot_positions(levels.card)
+    return _printer_lines(
+        [
+            _sum_fields([_shifted(dots[dot], shift) for dot, shift in terms])
+            for terms in _FIVE_BIT_TERMS
+        ]
     )
-    words = ((words & np.uint64(0xFFFF0000FFFF0000)) >> np.uint64(6)) | (
-        words & np.uint64(0x0000FFFF0000FFFF)
-    )
-    words = ((words & np.uint64(0xFFFFFFFF00000000)) >> np.uint64(12)) | (
-        words & np.uint64(0x00000000FFFFFFFF)
-    )
-    words = words.ravel()
-    # The 40-bit value's five bytes, most significant first (column writes beat a strided copy).
-    packed = np.empty((words.size, 5), dtype=np.uint8)
-    for column, shift in enumerate((32, 24, 16, 8, 0)):
-        packed[:, column] = words >> np.uint64(shift)
-    return packed.tobytes()
 
 
-def unpack_colour_panel(data: bytes) -> NDArray[np.uint8]:
+def unpack_colour_panel(data: bytes) -> LevelPanel:
     if len(data) != panel_bytes(32):
         raise ProtocolError(f"a 32-level panel is {panel_bytes(32)} bytes, got {len(data)}")
-    five = np.frombuffer(data, dtype=np.uint8).reshape(-1, 5)
-    padded = np.zeros((five.shape[0], 8), dtype=np.uint8)
-    padded[:, 3:] = five
-    words = padded.view(">u8").reshape(-1, 1)
-    dots = (words >> _SHIFTS_5BIT) & np.uint64(0x1F)
-    return dots.astype(np.uint8).reshape(PANEL_LINES, PANEL_DOTS)
+    grid = (LEVEL_PANEL_BYTES // 8 // _GROUPS, _GROUPS)  # any shape of 82,296 groups
+    group_bytes = [
+        Image.frombytes("L", grid, data[byte::_GROUP_BYTES]) for byte in range(_GROUP_BYTES)
+    ]
+    levels = bytearray(LEVEL_PANEL_BYTES)
+    for dot in range(8):
+        parts = [
+            group_bytes[byte].point(table)
+            for byte in range(_GROUP_BYTES)
+            if (table := _UNPACK_TABLES.get((dot, byte))) is not None
+        ]
+        levels[dot::8] = _sum_fields(parts).tobytes()
+    return LevelPanel.from_lines(bytes(levels))
 
 
-def compress_mono_panel(dots: NDArray[np.bool_]) -> bytes:
+def _dot_positions(card: Image.Image) -> list[Image.Image]:
+    """Dot k (0..7) of every group of every line: 8 images, row r holding group 80 - r.
+
+    Dot d of line x is card row 647 - d, so dot k of all groups is rows 7 - k, 15 - k, ...
+    Read as one image 8 card rows wide (over the same bytes), each of those rows is one crop.
+    """
+    width = card.width
+    eights = Image.frombuffer("L", (8 * width, _GROUPS), card.tobytes(), "raw", "L", 0, 1)
+    return [eights.crop(((7 - k) * width, 0, (8 - k) * width, _GROUPS)) for k in range(8)]
+
+
+def _printer_lines(group_bytes: list[Image.Image]) -> bytes:
+    """Byte j of every group (as `_dot_positions` lays groups out) → the packed panel, line
+    after line: each line's groups from group 0, each group's bytes from byte 0.
+
+    Stacked so that card column x, read from the bottom, runs group by group and byte by byte,
+    one turn clockwise makes those columns the lines.
+    """
+    count = len(group_bytes)
+    width, rows = group_bytes[0].size
+    stacked = Image.new("L", (count * width, rows))
+    for byte, image in enumerate(group_bytes):
+        stacked.paste(image, ((count - 1 - byte) * width, 0))  # reversed: read from the bottom
+    columns = Image.frombuffer("L", (width, count * rows), stacked.tobytes(), "raw", "L", 0, 1)
+    return columns.transpose(Image.Transpose.ROTATE_270).tobytes()
+
+
+def _sum_fields(parts: list[Image.Image]) -> Image.Image:
+    # The parts hold disjoint bits, so adding them is an OR.
+    total = parts[0]
+    for part in parts[1:]:
+        total = ImageChops.add_modulo(total, part)
+    return total
+
+
+def _shifted(dots: Image.Image, shift: int) -> Image.Image:
+    if shift < 0:
+        return dots.point(_RIGHT_SHIFTS[-shift])
+    for _ in range(shift):
+        dots = ImageChops.add_modulo(dots, dots)
+    return dots
+
+
+def compress_mono_panel(dots: DotPanel) -> bytes:
     """K/O line compression (facts): 0x00 white line, 0xFF black line, N then N bytes."""
-    _check_shape(dots)
-    if dots.all():  # the varnish panel, every card: one 0xFF per line
+    _check_size(dots, DOT_PANEL_BYTES)
+    if dots == _ALL_DOTS:  # the varnish panel, every card: one 0xFF per line
         return b"\xff" * PANEL_LINES
-    rows = np.packbits(dots, axis=1)
-    nonzero = rows != 0
-    # Useful bytes = index of the last non-zero byte + 1 (0 for a white line).
-    useful = np.where(nonzero.any(axis=1), LINE_BYTES_1BIT - np.argmax(nonzero[:, ::-1], axis=1), 0)
-    black = (rows == 0xFF).all(axis=1)
-    table = np.empty((PANEL_LINES, LINE_BYTES_1BIT + 1), dtype=np.uint8)
-    table[:, 0] = np.where(black, 0xFF, useful)
-    table[:, 1:] = rows
-    # Keep the lead byte and, for lines that are not black, the useful bytes after it.
-    keep = np.arange(LINE_BYTES_1BIT + 1) <= np.where(black, 0, useful)[:, None]
-    return table[keep].tobytes()
+    out: list[bytes] = []
+    for line in [
+        dots[start : start + LINE_BYTES_1BIT] for start in range(0, len(dots), LINE_BYTES_1BIT)
+    ]:
+        if line == _BLACK_LINE:
+            out.append(b"\xff")
+        else:
+            useful = line.rstrip(b"\0")  # up to the last byte with a dot
+            out.append(_LEAD_BYTES[len(useful)])
+            out.append(useful)
+    return b"".join(out)
 
 
-def decompress_mono_panel(data: bytes) -> NDArray[np.bool_]:
+def decompress_mono_panel(data: bytes) -> DotPanel:
     """Inverse of `compress_mono_panel`; the payload must make exactly 1016 lines."""
-    rows = np.zeros((PANEL_LINES, LINE_BYTES_1BIT), dtype=np.uint8)
+    rows = bytearray(DOT_PANEL_BYTES)
     pos = 0
     for line in range(PANEL_LINES):
         if pos >= len(data):
             raise ProtocolError(f"compressed K/O panel ends after {line} of {PANEL_LINES} lines")
         lead = data[pos]
         pos += 1
+        start = line * LINE_BYTES_1BIT
         if lead == 0xFF:
-            rows[line] = 0xFF
+            rows[start : start + LINE_BYTES_1BIT] = _BLACK_LINE
         elif lead > LINE_BYTES_1BIT:
             raise ProtocolError(f"line {line}: lead byte {lead} is not 0, 1..81 or 255")
         elif lead:
             if pos + lead > len(data):
                 raise ProtocolError(f"line {line}: {lead} bytes announced, data ends first")
-            rows[line, :lead] = np.frombuffer(data, dtype=np.uint8, count=lead, offset=pos)
+            rows[start : start + lead] = data[pos : pos + lead]
             pos += lead
     if pos != len(data):
         raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
-    return np.unpackbits(rows, axis=1).astype(bool)
+    return DotPanel(bytes(rows))
 
 
-def compress_colour_panel(levels: NDArray[np.uint8]) -> bytes:
+_RUN: Final = re.compile(rb"([\x00-\x1f])\1+")  # two dots or more of one level
+
+
+def compress_colour_panel(levels: LevelPanel) -> bytes:
     """Y/M/C run-length compression at 32 levels, layout A9 (module docstring)."""
-    _check_shape(levels)
-    if int(levels.max(initial=0)) > COLOUR_MAX:
+    dots = levels.lines()
+    if dots.translate(None, _LEVELS):  # what is left after deleting 0..31
         raise ValueError("32-level dots must be 0..31")
-    flat = levels.ravel()
-    change = np.ones(levels.shape, dtype=bool)
-    change[:, 1:] = levels[:, 1:] != levels[:, :-1]
-    starts = np.flatnonzero(change.ravel())
-    lengths = np.diff(np.append(starts, flat.size))
-    values = flat[starts]
-    ends_line = (starts % PANEL_DOTS) + lengths == PANEL_DOTS
-    rest_blank = ends_line & (values == 0)
-    single = (lengths == 1) & ~rest_blank
-    size = np.where(single, 1, 2)
-    offsets = np.concatenate(([0], np.cumsum(size)[:-1]))
-    out = np.empty(int(size.sum()), dtype=np.uint8)
-    extra = np.minimum(lengths >> 8, 2)  # how many of bits 6 and 5 add 256
-    ext_bits = np.select([extra == 2, extra == 1], [0x60, 0x40], 0)
-    first = np.where(single, values, 0x80 | ext_bits | values)
-    first = np.where(rest_blank, 0x80, first)
-    second = np.where(rest_blank, 0, lengths - (extra << 8))
-    out[offsets] = first
-    two = ~single
-    out[offsets[two] + 1] = second[two]
-    return out.tobytes()
+    out: list[bytes] = []
+    for start in range(0, LEVEL_PANEL_BYTES, PANEL_DOTS):
+        line = dots[start : start + PANEL_DOTS]
+        body = line.rstrip(b"\0")
+        out.append(_RUN.sub(_run_token, body))  # a lone dot is its own token
+        if len(body) < PANEL_DOTS:
+            out.append(b"\x80\x00")  # the rest of the line is blank
+    return b"".join(out)
 
 
-def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
+def _run_token(run: re.Match[bytes]) -> bytes:
+    level, length = run[1][0], len(run[0])
+    extra = min(length >> 8, 2)  # how many of bits 6 and 5 add 256
+    return bytes((0x80 | (0, 0x40, 0x60)[extra] | level, length - (extra << 8)))
+
+
+def decompress_colour_panel(data: bytes) -> LevelPanel:
     """Inverse of `compress_colour_panel` (slow, pure Python: for tests and stream checks)."""
-    levels = np.zeros((PANEL_LINES, PANEL_DOTS), dtype=np.uint8)
+    levels = bytearray(LEVEL_PANEL_BYTES)
     pos = 0
     for line in range(PANEL_LINES):
         dot = 0
+        line_start = line * PANEL_DOTS
         while dot < PANEL_DOTS:
             if pos >= len(data):
                 raise ProtocolError(f"compressed colour panel ends in line {line}")
@@ -494,7 +617,7 @@ def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
             if not token & 0x80:
                 if token > COLOUR_MAX:
                     raise ProtocolError(f"line {line}: dot value {token} is over 31")
-                levels[line, dot] = token
+                levels[line_start + dot] = token
                 dot += 1
                 continue
             if pos >= len(data):
@@ -505,16 +628,27 @@ def decompress_colour_panel(data: bytes) -> NDArray[np.uint8]:
                 break  # the rest of the line is blank
             if dot + count > PANEL_DOTS:
                 raise ProtocolError(f"line {line}: run of {count} overflows the line")
-            levels[line, dot : dot + count] = token & 0x1F
+            levels[line_start + dot : line_start + dot + count] = bytes((token & 0x1F,)) * count
             dot += count
     if pos != len(data):
         raise ProtocolError(f"{len(data) - pos} bytes left after {PANEL_LINES} lines")
-    return levels
+    return LevelPanel.from_lines(bytes(levels))
 
 
-def _check_shape(array: NDArray[np.generic]) -> None:
-    if array.shape != (PANEL_LINES, PANEL_DOTS):
-        raise ValueError(f"a panel is {PANEL_LINES}x{PANEL_DOTS}, got {array.shape}")
+def _check_size(panel: bytes, expected: int) -> None:
+    if len(panel) != expected:
+        kind = "level" if expected == LEVEL_PANEL_BYTES else "dot"
+        raise ValueError(
+            f"a {kind} panel is {expected} bytes ({PANEL_LINES} lines), got {len(panel)}"
+        )
+
+
+def _check_card(mask: Image.Image) -> None:
+    if mask.mode != "L" or mask.size != CARD_SIZE:
+        raise ValueError(
+            f"a dot mask is an L image of {CARD_SIZE[0]}x{CARD_SIZE[1]},"
+            f" got {mask.mode} {mask.size[0]}x{mask.size[1]}"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,8 +745,8 @@ def _byte_at(stream: bytes, pos: int) -> int | None:
     return stream[pos] if 0 <= pos < len(stream) else None
 
 
-def decode_panel(command: StreamCommand) -> NDArray[np.bool_] | NDArray[np.uint8]:
-    """The bitmap a Db/Dbc command carries: bool dots for K/O, 0..31 levels for Y/M/C."""
+def decode_panel(command: StreamCommand) -> DotPanel | LevelPanel:
+    """The panel a Db/Dbc command carries: packed dots for K/O, 0..31 levels for Y/M/C."""
     if command.payload is None:
         raise ValueError(f"{command.name} carries no panel")
     compressed = command.name == "Dbc"

@@ -22,6 +22,7 @@ from printd.drivers.base import CardRequest, Outcome
 from printd.drivers.evolis.driver import EvolisDriver
 from printd.drivers.profiles import PRIMACY
 from printd.drivers.usb_transport import UsbTransport
+from printd.memory import keep_large_buffers_mapped
 from printd.sim.evolis_model import SimPrinter
 from printd.sim.usb_backend import SimUsbBackend
 
@@ -61,6 +62,7 @@ def card_image() -> Image.Image:
 
 
 def main() -> None:
+    keep_large_buffers_mapped()  # as the daemon runs
     printer = SimPrinter(hopper=CARDS + 1, hopper_capacity=CARDS + 1, ribbon_capacity=1000)
     backend = PrinterSideClock([(printer, 0x0A00)])
     driver = EvolisDriver(UsbTransport(0x0F49, None, backend=backend), PRIMACY)

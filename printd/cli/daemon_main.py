@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.config}: OK ({len(config.printers)} printer(s): {names})")
         return 0
     from printd.daemon import Daemon
+    from printd.memory import keep_large_buffers_mapped
     from printd.telemetry.logging import configure_logging
 
+    keep_large_buffers_mapped()  # before any worker thread allocates
     configure_logging(config.logging.format, config.logging.level)
     try:
         return asyncio.run(Daemon(config).run())

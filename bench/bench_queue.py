@@ -59,9 +59,7 @@ def _raw_db(folder: Path) -> sqlite3.Connection:
     return db
 
 
-def raw_insert_rate(folder: Path, rows: int) -> float:
-    db = _raw_db(folder)
-    start = time.perf_counter()
+def _raw_inserts(db: sqlite3.Connection, rows: int) -> None:
     for i in range(rows):
         db.execute("BEGIN")
         db.execute(
@@ -69,6 +67,20 @@ def raw_insert_rate(folder: Path, rows: int) -> float:
             (f"raw-{time.monotonic_ns()}-{i}", json.dumps(HOLDER)),
         )
         db.execute("COMMIT")
+
+
+def _raw_two_commits(db: sqlite3.Connection, first: int, rows: int) -> None:
+    for seq in range(first, first + rows):
+        for state in ("printing", "printed"):
+            db.execute("BEGIN")
+            db.execute("UPDATE rows SET state = ? WHERE seq = ?", (state, seq))
+            db.execute("COMMIT")
+
+
+def raw_insert_rate(folder: Path, rows: int) -> float:
+    db = _raw_db(folder)
+    start = time.perf_counter()
+    _raw_inserts(db, rows)
     elapsed = time.perf_counter() - start
     db.close()
     return rows / elapsed
@@ -84,11 +96,7 @@ def raw_two_commit_rate(folder: Path, rows: int) -> float:
     )
     db.execute("COMMIT")
     start = time.perf_counter()
-    for seq in range(first, first + rows):
-        for state in ("printing", "printed"):
-            db.execute("BEGIN")
-            db.execute("UPDATE rows SET state = ? WHERE seq = ?", (state, seq))
-            db.execute("COMMIT")
+    _raw_two_commits(db, first, rows)
     elapsed = time.perf_counter() - start
     db.close()
     return rows / elapsed
@@ -303,25 +311,9 @@ def wal_frames_per_op(folder: Path) -> dict[str, float]:
     raw = _raw_db(folder / "raw")
     raw.execute("PRAGMA wal_autocheckpoint=0")
 
-    def raw_inserts() -> None:
-        for i in range(n):
-            raw.execute("BEGIN")
-            raw.execute(
-                "INSERT INTO rows (id, state, payload) VALUES (?, 'queued', ?)",
-                (f"f-{i}", json.dumps(HOLDER)),
-            )
-            raw.execute("COMMIT")
-
-    def raw_two_commits() -> None:
-        for seq in range(1, n + 1):
-            for state in ("printing", "printed"):
-                raw.execute("BEGIN")
-                raw.execute("UPDATE rows SET state = ? WHERE seq = ?", (state, seq))
-                raw.execute("COMMIT")
-
     raw_file = folder / "raw" / "raw.sqlite3"
-    frames["raw_insert"] = _frames(raw_file, raw_inserts, n)
-    frames["raw_two_commits"] = _frames(raw_file, raw_two_commits, n)
+    frames["raw_insert"] = _frames(raw_file, lambda: _raw_inserts(raw, n), n)
+    frames["raw_two_commits"] = _frames(raw_file, lambda: _raw_two_commits(raw, 1, n), n)
     raw.close()
 
     queue = _ack_queue(folder / "pq")

@@ -41,6 +41,10 @@ REPO = Path(__file__).resolve().parents[1]
 HOLDER = {"nik": "9901010101900001", "name": "CONTOH"}
 TINY_IMAGE = b"\x89PNG\r\n\x1a\n tiny"
 PRINTER = "counter-1"
+# Prefilled jobs' ids sort before every measured job's, at either depth: the measured submits
+# then append to the id index in both stores, and the two differ in depth alone (an id landing
+# mid-index splits pages where an append does not).
+PREFILL = "0-prefill-"
 DAY = 86_400.0
 
 
@@ -155,12 +159,12 @@ def prefill_queued(folder: Path, count: int) -> None:
     db.executemany(
         "INSERT INTO jobs (id, state, priority, document, holder, sides, content_hash,"
         " submitted_at, updated_at) VALUES (?, 'queued', 0, 'ktp-el', ?, 1, 'h', ?, ?)",
-        [(f"pre-{i}", json.dumps(HOLDER), now, now) for i in range(count)],
+        [(f"{PREFILL}{i}", json.dumps(HOLDER), now, now) for i in range(count)],
     )
     db.executemany(
         "INSERT INTO events (at, kind, job_id, to_state, actor, reason, hash)"
         " VALUES (?, 'job', ?, 'queued', 'bench', 'submitted', 'x')",
-        [(now, f"pre-{i}") for i in range(count)],
+        [(now, f"{PREFILL}{i}") for i in range(count)],
     )
     db.execute(
         "INSERT INTO totals (name, printer, label, value) VALUES ('jobs_state', '', 'queued', ?)",

@@ -9,6 +9,7 @@ import functools
 import os
 import signal
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
@@ -243,6 +244,7 @@ class Daemon:
             runtime.snmp_problems = tuple(reading.problems)
             runtime.snmp_error = ""
             runtime.snmp_up = True
+            runtime.snmp_read_at = time.time()
             runtime.snmp_poll_seconds = monitor.last_poll_duration
             if runtime.status is not None and runtime.status.source != "snmp":
                 _merged, disagreements = merge_status(runtime.status, status)

@@ -132,6 +132,10 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
                 hopper=_unknown(t, snmp.get("hopper")),
                 ribbon=_unknown(t, snmp.get("ribbon_remaining")),
             )
+            if snmp.get("read_seconds_ago") is not None:
+                line += "; " + _("read {seconds} s ago").format(
+                    seconds=round(snmp["read_seconds_ago"])
+                )
             if snmp.get("disagreements"):
                 line += "; " + _("disagrees with the printer on: {fields}").format(
                     fields=", ".join(snmp["disagreements"])

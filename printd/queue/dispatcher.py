@@ -56,6 +56,7 @@ class PrinterRuntime:
     snmp_poll_seconds: float | None = None
     snmp_status: PrinterStatus | None = None
     snmp_life_count: int | None = None  # prtMarkerLifeCount: a raw printer's printed counter
+    snmp_read_at: float | None = None  # wall time of the agent's last answer
     snmp_error: str = ""  # why the last poll failed
     snmp_problems: tuple[str, ...] = ()  # what the agent got wrong in its last answer
     disagreements: tuple[str, ...] = ()
@@ -90,6 +91,10 @@ class PrinterRuntime:
                 if self.snmp_status
                 else None,
                 "disagreements": list(self.disagreements),
+                # The figures are as of the last poll, up to status_interval_seconds old.
+                "read_seconds_ago": round(max(0.0, time.time() - self.snmp_read_at), 1)
+                if self.snmp_read_at is not None
+                else None,
                 "error": self.snmp_error or None,
                 "problems": list(self.snmp_problems),
             },

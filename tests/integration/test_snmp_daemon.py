@@ -67,6 +67,10 @@ def test_snmpwalk_sees_what_printctl_shows_and_printd_polls_it(make_daemon: Any,
 
     snmp = daemon.wait_for(polled, what="printd's own SNMP reading")
     assert snmp["ribbon_remaining"] == status["ribbon"]["remaining"] == 447
+    # The figures are as of the last poll (every second here): the operator sees how old.
+    assert 0 <= snmp["read_seconds_ago"] < 5
+    human = daemon.ctl("status").stdout
+    assert re.search(r"SNMP .*answering; hopper 27, .*; read \d s ago", human), human
     assert 'printd_snmp_up{printer="counter-1",station="test"} 1.0' in daemon.metrics()
 
 

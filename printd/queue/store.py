@@ -112,8 +112,8 @@ def _job(row: Sequence[Any]) -> Job:
     )
 
 
-# Built once: json.dumps with non-default options builds a new encoder on every call, which
-# was a tenth of a submit's CPU time. Their output is the stored format; never change them.
+# Built once: json.dumps with non-default options builds a new encoder on every call.
+# Their output is the stored format (hash chain, content hash, holder); never change them.
 _CHAIN_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 _CONTENT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _HOLDER_JSON = json.JSONEncoder(ensure_ascii=False)
@@ -175,8 +175,6 @@ class Store:
         self.clock = clock
         self._db: sqlite3.Connection | None = None
         self._last_hash = GENESIS_HASH
-        # Running-total changes of the open transaction, written in one statement at commit.
-        self._pending_totals: dict[tuple[str, str, str], int] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -257,20 +255,17 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         db = self.db
         saved_hash = self._last_hash
-        self._pending_totals.clear()
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             raise StoreError(_describe_os_error(error, self.path)) from error
         try:
             yield db
-            self._write_totals(db)
             db.execute("COMMIT")
         except BaseException as error:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             self._last_hash = saved_hash
-            self._pending_totals.clear()
             if isinstance(error, sqlite3.OperationalError):
                 raise StoreError(_describe_os_error(error, self.path)) from error
             raise
@@ -299,27 +294,14 @@ class Store:
         )
         self._last_hash = digest
 
+    @staticmethod
     def _bump(
-        self, db: sqlite3.Connection, name: str, delta: int, printer: str = "", label: str = ""
+        db: sqlite3.Connection, name: str, delta: int, printer: str = "", label: str = ""
     ) -> None:
-        """Move a running total within the open transaction (written when it commits)."""
-        key = (name, printer, label)
-        self._pending_totals[key] = self._pending_totals.get(key, 0) + delta
-
-    def _write_totals(self, db: sqlite3.Connection) -> None:
-        # One statement for every total the transaction moved (a printed card moves six).
-        # A total that nets to zero (a job leaving and entering the same state) is kept: its
-        # row must exist once it has been touched, as it did when every move was written.
-        pending = self._pending_totals
-        if not pending:
-            return
-        rows = ", ".join(["(?, ?, ?, ?)"] * len(pending))
-        values = [v for key, delta in pending.items() for v in (*key, delta)]
-        pending.clear()
         db.execute(
-            f"INSERT INTO totals (name, printer, label, value) VALUES {rows} "
+            "INSERT INTO totals (name, printer, label, value) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name, printer, label) DO UPDATE SET value = value + excluded.value",
-            values,
+            (name, printer, label, delta),
         )
 
     def total(self, name: str, printer: str = "", label: str = "") -> int:
@@ -426,12 +408,15 @@ class Store:
     ) -> tuple[Job, bool]:
         """Store a job durably. Returns (job, created); a resubmit returns the existing job."""
         digest = content_hash(spec, images)
+        row = self.db.execute("SELECT content_hash FROM jobs WHERE id = ?", (spec.id,)).fetchone()
+        if row is not None:
+            if row[0] != digest:
+                raise ConflictError(
+                    f"job {spec.id} already exists with different content; "
+                    "use a new id for a different card (or `printctl reprint`)"
+                )
+            return self.get(spec.id), False
         inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
-        if not inline:
-            # Look before writing the spool: a resubmit must not touch the stored job's files.
-            existing = self._existing(spec.id, digest)
-            if existing is not None:
-                return existing, False
         folder = None if inline else self._write_images(spec.id, images)
         now = self.clock()
         try:
@@ -457,10 +442,9 @@ class Store:
                 )
                 seq = int(cursor.lastrowid or 0)
                 if inline:
-                    rows = ", ".join(["(?, ?, ?)"] * len(images))
-                    db.execute(
-                        f"INSERT INTO images (job_id, side, data) VALUES {rows}",
-                        [v for side, data in enumerate(images) for v in (spec.id, side, data)],
+                    db.executemany(
+                        "INSERT INTO images (job_id, side, data) VALUES (?, ?, ?)",
+                        [(spec.id, side, data) for side, data in enumerate(images)],
                     )
                 self._event(
                     db,
@@ -472,13 +456,6 @@ class Store:
                 )
                 self._bump(db, "jobs_state", 1, label=JobState.QUEUED)
                 self._bump(db, "jobs_submitted", 1)
-        except sqlite3.IntegrityError:
-            # The id is taken (inline images come here without looking first: one statement
-            # fewer on every submit). The same content is a resubmit; other content is refused.
-            existing = self._existing(spec.id, digest)
-            if existing is None:
-                raise
-            return existing, False
         except BaseException:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -500,19 +477,6 @@ class Store:
             spec.printer_ready,
         )
         return job, True
-
-    def _existing(self, job_id: str, digest: str) -> Job | None:
-        """The stored job `job_id` if it has this content; None if there is none; a conflict
-        if the id holds a different card."""
-        row = self.db.execute("SELECT content_hash FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        if row is None:
-            return None
-        if row[0] != digest:
-            raise ConflictError(
-                f"job {job_id} already exists with different content; "
-                "use a new id for a different card (or `printctl reprint`)"
-            )
-        return self.get(job_id)
 
     def get(self, job_id: str) -> Job:
         row = self.db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()

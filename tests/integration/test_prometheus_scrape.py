@@ -64,12 +64,27 @@ def prometheus(tmp_path: Path) -> Any:
             stderr=subprocess.DEVNULL,
         )
         started.append(proc)
+        _wait_until_ready(proc, port)
         return port
 
     yield start
     for proc in started:
         proc.terminate()
         proc.wait(10)
+
+
+def _wait_until_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
+    """Queries made before the server listens are refused: wait for its readiness endpoint."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"prometheus exited with status {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/ready", timeout=5):
+                return
+        except OSError:  # refused while starting, or 503 while it loads its storage
+            time.sleep(0.2)
+    pytest.fail(f"prometheus was not ready on port {port} within {timeout:.0f} s")
 
 
 def wait(predicate: Any, timeout: float, what: str) -> Any:

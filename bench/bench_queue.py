@@ -362,14 +362,18 @@ def measure(rounds: int, fn: Callable[[int], float]) -> float:
     return statistics.median(fn(r) for r in range(rounds))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def round_arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
     # Many short rounds rather than a few long ones: a cheap virtual disk's fsync time wanders
     # by a third from one second to the next, and short interleaved rounds share that weather.
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--rows", type=int, default=100, help="durable operations per round")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (a real disk)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = round_arguments(__doc__.splitlines()[0])
     base = Path(tempfile.mkdtemp(prefix="bench-queue-", dir=args.dir))
     real_png = (REPO / "examples" / "example-0001-front.png").read_bytes()
     back_png = (REPO / "examples" / "back.png").read_bytes()

@@ -321,7 +321,15 @@ class SnmpSession:
                 return await self._bulk(starts, reps)
             except _BulkRefusedError as e:
                 self.use_bulk = False
+                try:
+                    per_column = await self._next(starts)
+                except TransportTimeout:
+                    # GETNEXT unanswered too: the agent is down, not its GETBULK. Keep
+                    # GETBULK for when it is back, instead of walking slower for good.
+                    self.use_bulk = True
+                    raise
                 self._note(f"GETBULK failed ({e}); using GETNEXT from now on")
+                return per_column
         return await self._next(starts)
 
     async def _bulk(self, starts: list[Oid], reps: int) -> list[list[tuple[Oid, Any]]]:

@@ -9,14 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from snmp_support import RunningSim, open_fds, poll_once, run
+from snmp_support import RunningSim, ViewHolder, free_udp_port, open_fds, poll_once, run
 
+from printd.drivers import snmp_mib as mib
 from printd.drivers.snmp import (
     SnmpCredentialsError,
     SnmpPoller,
     parse_snmp_uri,
     status_from_reading,
 )
+from printd.drivers.snmp_client import SnmpSession
 from printd.drivers.status import Condition, Level, PrinterState
 from printd.errors import ConfigError, TransportTimeout
 from printd.sim.snmp_agent import SimAlert, SimSnmpAgent, error_state_bytes
@@ -161,6 +163,35 @@ def test_agent_that_ignores_getbulk_falls_back_to_getnext(sim_agent: SimFactory)
     assert status_from_reading(reading).supplies.hopper_level == Level.known(42)
 
 
+def test_an_agent_down_mid_walk_keeps_getbulk_for_when_it_is_back() -> None:
+    """No answer to GETBULK and none to GETNEXT either: the agent is down, and GETBULK must
+    not be given up for good (every later walk would take the slower road)."""
+    port = free_udp_port()  # nothing listens there yet
+
+    async def go() -> tuple[bool, list[str], bool, list[str], int]:
+        session = await SnmpSession.open(
+            parse_snmp_uri(f"snmp://127.0.0.1:{port}"), timeout=0.2, retries=0, max_repetitions=8
+        )
+        try:
+            with pytest.raises(TransportTimeout):
+                await session.walk_columns(mib.WALKED_COLUMNS, max_rows=128)
+            down = (session.use_bulk, list(session.notes))
+            agent = SimSnmpAgent(ViewHolder(), port=port).start()
+            try:
+                columns = await session.walk_columns(mib.WALKED_COLUMNS, max_rows=128)
+            finally:
+                agent.close()
+            rows = sum(len(c.rows) for c in columns.values())
+            return (*down, session.use_bulk, list(session.notes), rows)
+        finally:
+            session.close()
+
+    bulk_while_down, notes_while_down, bulk_after, notes_after, rows = run(go())
+    assert bulk_while_down and notes_while_down == []
+    assert bulk_after and notes_after == []
+    assert rows > 0
+
+
 def test_v3_auth_priv(sim_agent: SimFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_AUTH", "auth-key-0123")
     monkeypatch.setenv("T_PRIV", "priv-key-0123")
@@ -284,7 +315,6 @@ def test_agent_on_a_taken_port_fails_at_start() -> None:
 
 
 def test_agent_in_the_callers_loop(sim_agent: SimFactory) -> None:
-    from snmp_support import ViewHolder
 
     holder = ViewHolder()
 

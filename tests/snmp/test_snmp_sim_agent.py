@@ -315,7 +315,6 @@ def test_agent_on_a_taken_port_fails_at_start() -> None:
 
 
 def test_agent_in_the_callers_loop(sim_agent: SimFactory) -> None:
-
     holder = ViewHolder()
 
     async def go() -> object:

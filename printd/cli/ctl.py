@@ -18,7 +18,13 @@ from typing import IO, Any
 
 from printd.cli import render
 from printd.cli.client import EXIT_UNREACHABLE, ApiError, Client
-from printd.cli.i18n import LANGUAGES, choose_language, translate_daemon_error, translations
+from printd.cli.i18n import (
+    LANGUAGES,
+    choose_language,
+    translate_argparse,
+    translate_daemon_error,
+    translations,
+)
 from printd.errors import JobError, PrintdError
 from printd.queue.jobs import JobState
 
@@ -342,6 +348,7 @@ def _lang_flag(argv: Sequence[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     t = translations(choose_language(_lang_flag(argv), os.environ))
+    translate_argparse(t)
     parser = build_parser(t)
     args = parser.parse_args(argv)
     if args.verb == "completion":

@@ -211,3 +211,36 @@ def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
                 return message
             return translated.format(**match.groupdict())
     return message
+
+
+# argparse's own words, as its source spells them: usage, help headings and the errors an
+# operator meets when a command is mistyped. They are msgids in the catalog too.
+ARGPARSE_MESSAGES = (
+    "usage: ",
+    "positional arguments",
+    "options",
+    "show this help message and exit",
+    "%(prog)s: error: %(message)s\n",
+    "argument %(argument_name)s: %(message)s",
+    "unrecognized arguments: %s",
+    "the following arguments are required: %s",
+    "one of the arguments %s is required",
+    "not allowed with argument %s",
+    "expected one argument",
+    "expected at most one argument",
+    "expected at least one argument",
+    "ambiguous option: %(option)s could match %(matches)s",
+    "invalid choice: %(value)r (choose from %(choices)s)",
+    "invalid %(type)s value: %(value)r",
+    "ignored explicit argument %r",
+    "can't open '%(filename)s': %(error)s",
+)
+
+
+def translate_argparse(t: gettext.NullTranslations) -> None:
+    """Let argparse speak the operator's language. argparse looks its words up through the
+    `gettext` function it imported as `_`, against gettext's global domain; printctl's
+    catalog is compiled in memory, so argparse is pointed at it directly."""
+    import argparse
+
+    argparse._ = t.gettext  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from printd.cli.i18n import DAEMON_MESSAGES
+from printd.cli.i18n import ARGPARSE_MESSAGES, DAEMON_MESSAGES
 from printd.cli.render import FINISHED_STATES, WAITING_STATES
 from printd.drivers.status import Condition, PrinterState
 from printd.queue.jobs import JobState
@@ -48,6 +48,7 @@ def expected_keys() -> set[str]:
     for path in SOURCES:
         keys |= source_msgids(path)
     keys |= set(DAEMON_MESSAGES)
+    keys |= set(ARGPARSE_MESSAGES)
     keys |= {f"job state\x04{s}" for s in (*JOB_STATES, *WAITING_STATES, *FINISHED_STATES)}
     keys |= {f"printer state\x04{s}" for s in PRINTER_STATES}
     keys |= {f"condition\x04{c}" for c in CONDITIONS}

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from printd.cli.i18n import (
+    ARGPARSE_MESSAGES,
     LOCALE_DIR,
     choose_language,
     compile_po,
@@ -35,6 +36,18 @@ def test_placeholders_survive_translation() -> None:
     for key, value in parse_po(PO.read_text(encoding="utf-8")).items():
         msgid = key.split("\x04")[-1]
         assert set(re.findall(r"\{(\w+)\}", msgid)) == set(re.findall(r"\{(\w+)\}", value)), key
+
+
+def test_argparse_placeholders_survive_translation() -> None:
+    import re
+
+    catalog = parse_po(PO.read_text(encoding="utf-8"))
+    for msgid in ARGPARSE_MESSAGES:
+        placeholders = re.compile(r"%(?:\(\w+\))?[sr]")
+        assert sorted(placeholders.findall(msgid)) == sorted(
+            placeholders.findall(catalog[msgid])
+        ), msgid
+        assert msgid.endswith("\n") == catalog[msgid].endswith("\n"), msgid
 
 
 def test_compiled_catalog_is_what_gnutranslations_reads() -> None:

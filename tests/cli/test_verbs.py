@@ -257,6 +257,24 @@ def test_socket_from_environment_and_language_from_locale(make_daemon: Any) -> N
     assert wrong_socket.returncode == 69  # --socket beats the environment
 
 
+def test_a_mistyped_command_is_explained_in_the_operators_language() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG"))}
+    indonesian = {**env, "LANG": "id_ID.UTF-8"}
+    unknown = _printctl("jobs", "--bogus", env=indonesian)
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("penggunaan: printctl")
+    assert "printctl: galat: argumen tidak dikenal: --bogus" in unknown.stderr
+    missing = _printctl("reprint", env=indonesian)
+    assert "argumen berikut wajib diisi: job, --reason" in missing.stderr
+    choice = _printctl("jobs", "--state", "nope", env=indonesian)
+    assert "argumen --state: pilihan tidak dikenal: 'nope'" in choice.stderr
+    helped = _printctl("--help", env=indonesian)
+    assert "argumen posisi:" in helped.stdout and "tampilkan bantuan ini" in helped.stdout
+    english = _printctl("--lang", "en", "jobs", "--bogus", env=indonesian)
+    assert english.stderr.startswith("usage: printctl")
+    assert "printctl: error: unrecognized arguments: --bogus" in english.stderr
+
+
 def test_shell_completion(tmp_path: Path) -> None:
     script = subprocess.run(
         [str(BIN / "printctl"), "completion", "bash"], capture_output=True, text=True, check=True

@@ -105,6 +105,7 @@ class Daemon:
                 self.runtimes,
                 cfg.daemon.station,
                 default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
+                supplies=cfg.supplies,
             )
             registry, timings = build_registry(
                 self.store, self.runtimes, cfg.daemon.station, collector=collector

@@ -265,12 +265,19 @@ class Service:
         return self.supplies()
 
     def supplies(self) -> dict[str, Any]:
+        marks = self.config.supplies
         printers = {}
         for p in self.config.printers:
+            hopper = self.store.total("hopper", p.name)
+            ribbon = self.store.ribbon(p.name)
+            low = ["hopper"] if hopper < marks.hopper_low else []
+            if ribbon is not None and ribbon["remaining"] < marks.ribbon_low:
+                low.append("ribbon")
             printers[p.name] = {
-                "hopper": self.store.total("hopper", p.name),
+                "hopper": hopper,
                 "hopper_capacity": p.hopper_capacity,
-                "ribbon": self.store.ribbon(p.name),
+                "ribbon": ribbon,
+                "low": low,  # below the `[supplies]` low marks, as the alerts see it
             }
         return {
             "stock_blanks": self.store.total("stock_blanks"),
@@ -299,6 +306,11 @@ class Service:
                 "blanks": supplies["stock_blanks"],
                 "ribbons": supplies["stock_ribbons"],
                 "days_remaining": dict(forecast),
+                "low": sorted(
+                    item
+                    for item, days in forecast.items()
+                    if days is not None and days < self.config.supplies.stock_days_low
+                ),
             },
         }
 

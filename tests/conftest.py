@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -64,6 +65,17 @@ level = "info"
     path = folder / "printd.toml"
     path.write_text(text)
     return path
+
+
+def assert_promtool_accepts(metrics: str) -> None:
+    """Prometheus's own linter on an exposition: types, help, names and units."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
+    check = subprocess.run(
+        [promtool, "check", "metrics"], input=metrics, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
 
 
 @dataclass

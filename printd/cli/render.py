@@ -108,6 +108,7 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
             if reported is not None
             else ""
         )
+        + ("  " + _("low: load blanks") if "hopper" in p.get("low", ()) else "")
     )
     ribbon = p.get("ribbon")
     if ribbon:
@@ -122,6 +123,7 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
                 if reported is not None
                 else ""
             )
+            + ("  " + _("low: have a new ribbon ready") if "ribbon" in p.get("low", ()) else "")
         )
     else:
         out.append(f"  {pad(_('Ribbon'), 12)}{bar(None, None)} " + _("none recorded"))
@@ -184,7 +186,8 @@ def status(t: NullTranslations, data: dict[str, Any]) -> str:
             blanks_days=_days(t, days.get("blanks")),
             ribbons=stock["ribbons"],
             ribbon_days=_days(t, days.get("ribbon_prints")),
-        ),
+        )
+        + ("  " + _("low: request a delivery") if stock.get("low") else ""),
     ]
     return "\n".join(out)
 

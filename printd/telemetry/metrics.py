@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from printd import __version__
+from printd.config import SuppliesConfig
 from printd.drivers.status import Condition, PrinterState
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import JobState
@@ -40,9 +41,13 @@ class PrintdCollector(Collector):
         station: str,
         *,
         default_ribbon_capacity: int = 450,
+        supplies: SuppliesConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        # The low marks of `[supplies]`, exported so the alert rules read the office's own
+        # numbers instead of a copy that drifts when printd.toml changes.
+        self.supplies = supplies or SuppliesConfig()
         self.runtimes = runtimes
         self.station = station
         self.default_ribbon_capacity = default_ribbon_capacity
@@ -120,8 +125,20 @@ class PrintdCollector(Collector):
             "Our count of ribbon prints left minus the printer's.",
             ["printer"],
         )
+        hopper_low = self._gauge(
+            "hopper_low_threshold_blanks",
+            "HopperLow fires below this many blanks ([supplies] hopper_low).",
+            ["printer"],
+        )
+        ribbon_low = self._gauge(
+            "ribbon_low_threshold_prints",
+            "RibbonLow fires below this many prints left ([supplies] ribbon_low).",
+            ["printer"],
+        )
         ribbons = {name: self.store.ribbon(name) for name in names}
         for name in names:
+            hopper_low.add_metric([st, name], self.supplies.hopper_low)
+            ribbon_low.add_metric([st, name], self.supplies.ribbon_low)
             hopper.add_metric([st, name], total("hopper", name))
             loaded.add_metric([st, name], total("blanks_loaded", name))
             printed.add_metric([st, name], total("cards_printed", name))
@@ -136,6 +153,7 @@ class PrintdCollector(Collector):
             if ribbon is not None and theirs is not None and theirs >= 0:
                 drift.add_metric([st, rt.name], ribbon["remaining"] - theirs)
         yield from (hopper, loaded, printed, used, remaining, capacity, drift)
+        yield from (hopper_low, ribbon_low)
 
         spoiled = self._counter(
             "cards_spoiled", "Blanks consumed without a good card.", ["printer", "reason"]
@@ -173,7 +191,12 @@ class PrintdCollector(Collector):
         for item, forecast in self._forecasts(totals, names).items():
             if forecast is not None:
                 days.add_metric([st, item], forecast)
-        yield from (stock_blanks, stock_ribbons, days)
+        days_low = self._gauge(
+            "stock_low_threshold_seconds",
+            "StockRunsOutSoon fires below this much stock left ([supplies] stock_days_low).",
+        )
+        days_low.add_metric([st], self.supplies.stock_days_low * DAY)
+        yield from (stock_blanks, stock_ribbons, days, days_low)
 
     def refresh_usage(
         self, db: sqlite3.Connection | None = None

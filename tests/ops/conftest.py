@@ -47,6 +47,14 @@ DESIGN_METRICS = frozenset(
         "build_info",
     )
 )
+# Additions to the contract, each listed in the README's "Contract notes".
+ADDED_METRICS = frozenset(
+    {
+        "printd_hopper_low_threshold_blanks",
+        "printd_ribbon_low_threshold_prints",
+        "printd_stock_low_threshold_seconds",
+    }
+)
 # Histograms expose these series instead of (or next to) the bare name.
 DESIGN_HISTOGRAMS = frozenset({"printd_job_duration_seconds"})
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
@@ -62,7 +70,7 @@ def printd_metric_names(text: str) -> set[str]:
 
 
 def is_design_metric(name: str) -> bool:
-    if name in DESIGN_METRICS:
+    if name in DESIGN_METRICS or name in ADDED_METRICS:
         return True
     return any(
         name == histogram + suffix

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 import yaml
 from conftest import (
+    ADDED_METRICS,
     PROMETHEUS_DIR,
+    REPO,
     RUNBOOK,
     is_design_metric,
     markdown_anchors,
@@ -58,8 +60,32 @@ def test_promtool_unit_tests_pass(promtool: str) -> None:
 @pytest.mark.parametrize(
     ("alert", "original", "broken"),
     [
-        ("HopperLow", "printd_hopper_blanks < 20", "printd_hopper_blanks <= 20"),
-        ("RibbonLow", "printd_ribbon_prints_remaining < 50", "printd_ribbon_prints_remaining < 51"),
+        (
+            "HopperLow",
+            "< (printd_hopper_low_threshold_blanks",
+            "<= (printd_hopper_low_threshold_blanks",
+        ),
+        (
+            "HopperLow",
+            "(printd_hopper_low_threshold_blanks or",
+            "(0 * printd_hopper_blanks + 20 or",
+        ),
+        ("HopperLow", "0 * printd_hopper_blanks + 20)", "0 * printd_hopper_blanks + 21)"),
+        (
+            "RibbonLow",
+            "0 * printd_ribbon_prints_remaining + 50)",
+            "0 * printd_ribbon_prints_remaining + 51)",
+        ),
+        (
+            "RibbonLow",
+            "(printd_ribbon_low_threshold_prints or",
+            "(0 * printd_ribbon_prints_remaining + 50 or",
+        ),
+        (
+            "StockRunsOutSoon",
+            "printd_stock_low_threshold_seconds / 86400",
+            "printd_stock_low_threshold_seconds / 3600",
+        ),
         ("SpoilageHigh", ") > 0.05", ") > 0.5"),
         ("PrinterNeedsOperator", 'condition!="offline"', 'condition!="none"'),
     ],
@@ -126,3 +152,9 @@ def test_alerts_use_only_design_metrics() -> None:
             name for name in printd_metric_names(rule["expr"]) if not is_design_metric(name)
         }
     assert not unknown, f"metrics not in DESIGN §6: {sorted(unknown)}"
+
+
+def test_metrics_added_to_the_contract_are_listed_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in ADDED_METRICS if f"`{name}" not in readme)
+    assert not missing, f"README's contract notes do not list {missing}"

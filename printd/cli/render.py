@@ -90,6 +90,21 @@ def _unknown(t: NullTranslations, value: Any) -> str:
     return t.gettext("unknown") if value is None else str(value)
 
 
+def to_do(t: NullTranslations, reason: str) -> str:
+    """The daemon says what to do in English, "<condition>: <advice>" per condition, joined by
+    "; ". Each piece whose advice is in the catalog is said in the operator's language; the
+    rest (an error's own words) is shown as the daemon wrote it."""
+    pieces = []
+    for piece in reason.split("; "):
+        name, colon, advice = piece.partition(": ")
+        translated = t.gettext(advice) if colon else advice
+        if translated is advice:  # not in the catalog (or English): as written
+            pieces.append(piece)
+        else:
+            pieces.append(f"{condition(t, name.replace(' ', '_'))}: {translated}")
+    return "; ".join(pieces)
+
+
 def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
     _ = t.gettext
     conditions = ", ".join(condition(t, c) for c in p["conditions"]) or _("none")
@@ -98,7 +113,7 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
         f"  {pad(_('Conditions'), 12)}{conditions}",
     ]
     if p.get("reason"):
-        out.append(f"  {pad(_('To do'), 12)}{p['reason']}")
+        out.append(f"  {pad(_('To do'), 12)}{to_do(t, p['reason'])}")
     reported = p.get("printer_hopper")
     out.append(
         f"  {pad(_('Hopper'), 12)}{bar(p['hopper'], p['hopper_capacity'])} "
@@ -130,7 +145,7 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
     snmp = p.get("snmp")
     if snmp:
         if snmp["up"]:
-            line = _("answering; hopper {hopper}, ribbon {ribbon} prints").format(
+            line = _("answering; hopper {hopper}, ribbon prints left {ribbon}").format(
                 hopper=_unknown(t, snmp.get("hopper")),
                 ribbon=_unknown(t, snmp.get("ribbon_remaining")),
             )

@@ -101,3 +101,24 @@ def test_daemon_refusals_are_translated_when_known() -> None:
     assert translate_daemon_error(t, message).startswith("stok kantor hanya 5 blangko")
     assert translate_daemon_error(t, "something new") == "something new"
     assert translate_daemon_error(translations("en"), message) == message
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_what_to_do_about_a_printer_is_said_in_the_operators_language(language: str) -> None:
+    from printd.cli.render import to_do
+    from printd.drivers.status import Condition, describe_conditions
+
+    reason = describe_conditions({Condition.HOPPER_EMPTY, Condition.RIBBON_MISSING})
+    said = to_do(translations(language), reason)
+    if language == "en":
+        assert said == reason
+    else:
+        assert said == (
+            "hopper kosong: isi blangko lalu catat dengan `printctl blanks load N`; "
+            "ribbon tidak terpasang: pasang ribbon lalu catat dengan `printctl ribbon install`"
+        )
+    # An error's own words are passed on as they are, beside advice that is translated.
+    spoiled = f"card spoiled (jam); {describe_conditions({Condition.JAM})}"
+    assert to_do(translations(language), spoiled).startswith("card spoiled (jam); ")
+    unreachable = "not reachable: [Errno 19] No such device"
+    assert to_do(translations(language), unreachable) == unreachable

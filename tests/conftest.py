@@ -67,15 +67,21 @@ level = "info"
     return path
 
 
-def assert_promtool_accepts(metrics: str) -> None:
-    """Prometheus's own linter on an exposition: types, help, names and units."""
+def promtool_complaints(metrics: str) -> list[str]:
+    """Prometheus's own linter on an exposition (types, help, names and units): its findings."""
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
     check = subprocess.run(
         [promtool, "check", "metrics"], input=metrics, capture_output=True, text=True
     )
-    assert check.returncode == 0, check.stdout + check.stderr
+    complaints = (check.stdout + check.stderr).splitlines()
+    assert (check.returncode == 0) == (not complaints), complaints
+    return complaints
+
+
+def assert_promtool_accepts(metrics: str) -> None:
+    assert promtool_complaints(metrics) == []
 
 
 @dataclass

@@ -202,8 +202,30 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex, re.DOTALL)
 
 
-def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
-    for template in DAEMON_MESSAGES:
+# Why a job is where it is: the reasons the daemon writes on jobs and their events, matched
+# and translated the same way (the more specific template first).
+JOB_REASONS = (
+    "submitted",
+    "card left the printer",
+    "printing on {printer}",
+    "card spoiled: {reason}",
+    "retrying on a new blank (attempt {attempt})",
+    "gave up after {count} spoiled cards",
+    "reconciled: operator found the card printed",
+    "reconciled: operator found the card spoiled",
+    "printing again on a new blank",
+    (
+        "printd stopped while this card was in the printer; check the output and reject trays, "
+        "then `printctl reconcile`"
+    ),
+    "{reason}; check the output and reject trays, then `printctl reconcile`",
+    "printer unreachable before the blank was fed: {error}",
+    "reprint of {job}: {reason}",
+)
+
+
+def _translate(t: gettext.NullTranslations, message: str, templates: tuple[str, ...]) -> str:
+    for template in templates:
         match = _template_pattern(template).fullmatch(message)
         if match:
             translated = t.gettext(template)
@@ -211,6 +233,14 @@ def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
                 return message
             return translated.format(**match.groupdict())
     return message
+
+
+def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
+    return _translate(t, message, DAEMON_MESSAGES)
+
+
+def translate_job_reason(t: gettext.NullTranslations, reason: str) -> str:
+    return _translate(t, reason, JOB_REASONS)
 
 
 # argparse's own words, as its source spells them: usage, help headings and the errors an

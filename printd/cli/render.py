@@ -12,6 +12,8 @@ import unicodedata
 from gettext import NullTranslations
 from typing import Any
 
+from printd.cli.i18n import translate_job_reason
+
 BAR_WIDTH = 20
 WAITING_STATES = ("queued", "held", "printing", "interrupted")
 FINISHED_STATES = ("printed", "failed", "cancelled")
@@ -221,11 +223,11 @@ def jobs(t: NullTranslations, items: list[dict[str, Any]]) -> str:
             j["printer"] or "-",
             str(j["attempts"]),
             when(j["updated_at"]),
-            j["reason"] or "",
+            translate_job_reason(t, j["reason"] or ""),
         ]
         for j in items
     ]
-    headers = [_("JOB"), _("STATE"), _("PRINTER"), _("ATTEMPTS"), _("UPDATED"), _("REASON")]
+    headers = [_("JOB"), _("STATE"), _("PRINTER"), _("SPOILED"), _("UPDATED"), _("REASON")]
     return table(rows, headers, right=frozenset({3}))
 
 
@@ -234,11 +236,11 @@ def job(t: NullTranslations, j: dict[str, Any]) -> str:
     out = [
         _("Job {id}: {state}").format(id=j["id"], state=job_state(t, j["state"])),
         "  "
-        + _("document {document}, {sides} side(s), printer {printer}, attempts {attempts}").format(
+        + _("document {document}, {sides} side(s), printer {printer}, {spoiled} spoiled").format(
             document=j["document"],
             sides=j["sides"],
             printer=j["printer"] or "-",
-            attempts=j["attempts"],
+            spoiled=j["attempts"],
         ),
     ]
     if j.get("batch"):
@@ -252,7 +254,7 @@ def job(t: NullTranslations, j: dict[str, Any]) -> str:
             if e["to"]
             else e["kind"],
             e["actor"],
-            e["reason"] or "",
+            translate_job_reason(t, e["reason"] or ""),
         ]
         for e in j.get("events", [])
     ]

@@ -122,3 +122,24 @@ def test_what_to_do_about_a_printer_is_said_in_the_operators_language(language: 
     assert to_do(translations(language), spoiled).startswith("card spoiled (jam); ")
     unreachable = "not reachable: [Errno 19] No such device"
     assert to_do(translations(language), unreachable) == unreachable
+
+
+def test_job_reasons_are_translated_most_specific_first() -> None:
+    from printd.cli.i18n import translate_job_reason
+
+    t = translations("id")
+    stopped = (
+        "printd stopped while this card was in the printer; check the output and reject trays,"
+        " then `printctl reconcile`"
+    )
+    assert translate_job_reason(t, stopped).startswith("printd berhenti saat kartu ini")
+    lost = "printer vanished; check the output and reject trays, then `printctl reconcile`"
+    assert translate_job_reason(t, lost) == (
+        "printer vanished; periksa baki keluaran dan kotak kartu tolak, lalu jalankan"
+        " `printctl reconcile`"
+    )
+    assert translate_job_reason(t, "retrying on a new blank (attempt 2)") == (
+        "dicoba lagi dengan blangko baru (percobaan ke-2)"
+    )
+    assert translate_job_reason(t, "held for the photo") == "held for the photo"
+    assert translate_job_reason(translations("en"), stopped) == stopped

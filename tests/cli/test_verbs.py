@@ -48,7 +48,7 @@ def test_supplies_queue_and_job_verbs(make_daemon: Any, tmp_path: Path) -> None:
     assert daemon.ctl_json("release", "counter-a")["job"]["state"] == "queued"
     assert daemon.ctl_json("cancel", "counter-b")["job"]["state"] == "cancelled"
     listed = daemon.ctl("jobs").stdout.splitlines()
-    assert listed[0].split() == ["JOB", "STATE", "PRINTER", "ATTEMPTS", "UPDATED", "REASON"]
+    assert listed[0].split() == ["JOB", "STATE", "PRINTER", "SPOILED", "UPDATED", "REASON"]
     assert any(line.startswith("counter-b") and "cancelled" in line for line in listed)
     assert daemon.ctl_json("jobs", "--state", "cancelled")["jobs"][0]["id"] == "counter-b"
     assert daemon.ctl("jobs", "--state", "held").stdout.strip() == "no jobs"
@@ -90,6 +90,12 @@ def test_supplies_queue_and_job_verbs(make_daemon: Any, tmp_path: Path) -> None:
     assert again["job"]["reprint_of"] == "example-0002"
     events = daemon.ctl_json("show", "example-0002.r1")["job"]["events"]
     assert "reprint of example-0002: photo smudged" in events[0]["reason"]
+    # The daemon's reasons read in the operator's language; free text stays as typed.
+    shown_id = daemon.ctl("--lang", "id", "show", "example-0002.r1").stdout
+    assert "cetak ulang dari example-0002: photo smudged" in shown_id
+    printed_id = daemon.ctl("--lang", "id", "show", "example-0002").stdout
+    assert "kartu keluar dari printer" in printed_id and "dicetak di counter-1" in printed_id
+    assert "0 rusak" in printed_id
     assert (
         daemon.ctl("--json", "reprint", "example-0002", "--reason", " ", check=False).returncode
         == 65

@@ -1,8 +1,10 @@
-"""Paths and helpers shared by the installation tests (unit files, scripts)."""
+"""Paths and helpers shared by the installation tests (unit files, scripts, probes)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,3 +30,15 @@ def stand_in_printd() -> str:
     if os.access(venv_printd, os.X_OK):
         return str(venv_printd)
     return "/bin/true"
+
+
+def run_in_fresh_interpreter(*args: str) -> subprocess.CompletedProcess[str]:
+    """This venv's Python in a new process (nothing imported yet), printd from the checkout."""
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+    )

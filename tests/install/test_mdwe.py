@@ -6,28 +6,18 @@ itself (see mdwe_probe.py) and exercises the native libraries the daemon loads.
 
 from __future__ import annotations
 
-import os
 import platform
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from install_support import run_in_fresh_interpreter
 
 PROBE = Path(__file__).with_name("mdwe_probe.py")
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="the probe's filter uses x86-64 numbers")
 def test_native_stack_runs_under_memory_deny_write_execute() -> None:
-    result = subprocess.run(
-        [sys.executable, str(PROBE)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-    )
+    result = run_in_fresh_interpreter(str(PROBE))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split() == [
         "ok", "filter-active", "ok", "raster", "ok", "pillow", "ok", "ctypes-callback",

@@ -5,13 +5,9 @@ numpy costs the daemon about 16 MB of resident memory; it is a test and bench de
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from install_support import run_in_fresh_interpreter
 
 PRINT_A_CARD = textwrap.dedent(
     """
@@ -53,13 +49,6 @@ PRINT_A_CARD = textwrap.dedent(
 
 
 def test_printing_a_card_on_the_simulator_does_not_import_numpy() -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_A_CARD],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-    )
+    result = run_in_fresh_interpreter("-c", PRINT_A_CARD)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.split(maxsplit=1)[0] == "False", result.stdout

@@ -8,6 +8,7 @@ can leave a stale `.mo` behind.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 import re
@@ -194,6 +195,7 @@ DAEMON_MESSAGES = (
 )
 
 
+@functools.cache  # built once per template, not once per job row a listing translates
 def _template_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
     regex = "".join(

@@ -207,9 +207,12 @@ def build_app(
             raise NotFoundError(f"unknown action {action!r} (known: {', '.join(JOB_ACTIONS)})")
         actor = peer_actor(request)
         if action == "reprint":
-            body = _object(await _body(request), ["reason"])
+            body = _object(await _body(request), ["reason", "confirm"])
             reason = _text(body, "reason", required=True, limit=MAX_REASON)
-            job = service.reprint(job_id, str(reason), actor)
+            confirm = body.get("confirm", False)
+            if not isinstance(confirm, bool):
+                raise JobError("confirm: true or false")
+            job = service.reprint(job_id, str(reason), actor, confirm=confirm)
         elif action == "reconcile":
             body = _object(await _body(request), ["outcome"])
             outcome = body.get("outcome")

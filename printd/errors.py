@@ -79,6 +79,11 @@ class ConflictError(PrintdError):
     exit_code = 73
 
 
+class ConfirmationNeeded(ConflictError):
+    """Allowed, but most likely a mistake (a second card for one holder): done only when the
+    operator confirms, having read why."""
+
+
 class NotFoundError(PrintdError):
     """A job or printer the caller named does not exist."""
 

@@ -6,6 +6,7 @@ The HTTP layer (api.py) only translates; every rule lives here or in the store.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,12 +17,16 @@ import structlog
 
 from printd.config import Config
 from printd.drivers.uri import RIBBON_TYPES
-from printd.errors import ConflictError, JobError, NotFoundError
+from printd.errors import ConfirmationNeeded, ConflictError, JobError, NotFoundError
 from printd.jobfile import parse_job
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import FINAL_STATES, JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import JobSpec, Store
+
+# A reprint this soon after printd printed the same card itself asks for confirmation; past a
+# day the holder has had the card in hand and a reprint replaces a lost or damaged one.
+SECOND_CARD_WINDOW_SECONDS = 24 * 3600
 
 
 class OperatorHands(Protocol):
@@ -98,14 +103,25 @@ class Service:
         # before the blank moved); from an operator it would print the card a second time.
         return self._move(job_id, JobState.QUEUED, actor, "released by operator", JobState.HELD)
 
-    def reprint(self, job_id: str, reason: str, actor: str) -> dict[str, Any]:
+    def reprint(
+        self, job_id: str, reason: str, actor: str, *, confirm: bool = False
+    ) -> dict[str, Any]:
         if not reason.strip():
             raise JobError("reason: say why the card is printed again (it goes in the audit)")
         original = self.store.get(job_id)
+        events = self.store.events(job_id)
+        spoiled = [e for e in events if e["to"] == JobState.SPOILED]
+        if original.state in (JobState.QUEUED, JobState.HELD, JobState.PRINTING) and spoiled:
+            raise ConflictError(
+                f"job {job_id} is {original.state}: its spoiled card prints again by itself on a "
+                "new blank; do not reprint it"
+            )
         if original.state is not JobState.PRINTED:
             raise ConflictError(
                 f"job {job_id} is {original.state}; only a printed card is reprinted"
             )
+        if not confirm:
+            self._refuse_second_card(job_id, spoiled, events)
         front, back = self.store.image_paths(job_id)
         if not front.exists():
             raise ConflictError(
@@ -132,6 +148,37 @@ class Service:
         self.log.info("job_reprinted", job_id=job.id, reprint_of=job_id, actor=actor)
         self.wake.set()
         return job.public()
+
+    def _refuse_second_card(
+        self, job_id: str, spoiled: list[dict[str, Any]], events: list[dict[str, Any]]
+    ) -> None:
+        """A reprint soon after printd itself printed the card again (after a spoil), or while
+        an earlier reprint is on its way, is most likely a second card for one holder: a
+        security problem. It needs the operator's explicit confirmation."""
+        since = time.time() - SECOND_CARD_WINDOW_SECONDS
+        printed = [e for e in events if e["to"] == JobState.PRINTED]
+        if spoiled and printed and printed[-1]["at"] >= since:
+            raise ConfirmationNeeded(
+                f"job {job_id} was spoiled at {self._clock(spoiled[-1]['at'])} and printd "
+                f"printed it again on a new blank at {self._clock(printed[-1]['at'])}: the holder "
+                "has that card. A reprint makes a second card; only if that card is lost or "
+                "damaged, repeat with --yes"
+            )
+        for earlier in self.store.reprints(job_id):
+            if earlier.state in FINAL_STATES and earlier.state is not JobState.PRINTED:
+                continue
+            if earlier.state is JobState.PRINTED and earlier.updated_at < since:
+                continue
+            raise ConfirmationNeeded(
+                f"job {job_id} was reprinted already as {earlier.id}, which is {earlier.state}; "
+                "another reprint makes one more card for the same holder; only if that is "
+                "needed, repeat with --yes"
+            )
+
+    def _clock(self, at: float) -> str:
+        """A moment as the station's people read it: their zone, to the minute."""
+        moment = datetime.fromtimestamp(at, ZoneInfo(self.config.daemon.timezone))
+        return moment.strftime("%Y-%m-%d %H:%M")
 
     def reconcile(self, job_id: str, outcome: str, actor: str) -> dict[str, Any]:
         job = self.store.get(job_id)

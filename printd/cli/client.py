@@ -20,6 +20,7 @@ EXIT_BY_KIND = {
     "JobError": 65,
     "NotFoundError": 66,
     "ConflictError": 73,
+    "ConfirmationNeeded": 73,
     "StoreError": 74,
     "NeedsOperator": 75,
     "ConfigError": 78,

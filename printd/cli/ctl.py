@@ -25,7 +25,7 @@ from printd.cli.i18n import (
     translate_daemon_error,
     translations,
 )
-from printd.errors import JobError, PrintdError
+from printd.errors import ConflictError, JobError, PrintdError
 from printd.queue.jobs import JobState
 
 CHECKOUT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "printd.sim.toml"
@@ -94,7 +94,14 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         sub.add_parser(verb, help=text).add_argument("job")
     reprint = sub.add_parser("reprint", help=_("print a printed card again, with a reason"))
     reprint.add_argument("job")
-    reprint.add_argument("--reason", required=True)
+    reprint.add_argument(
+        "--reason", required=True, help=_("why a new card is needed (kept in the audit trail)")
+    )
+    reprint.add_argument(
+        "--yes",
+        action="store_true",
+        help=_("print it even though printd warns of a second card for the same holder"),
+    )
     reconcile = sub.add_parser("reconcile", help=_("settle an interrupted job"))
     reconcile.add_argument("job")
     outcome = reconcile.add_mutually_exclusive_group(required=True)
@@ -248,6 +255,22 @@ def _wait(
             out.fail(EXIT_WAIT_NOT_PRINTED)
 
 
+def _reprint(client: Client, args: argparse.Namespace, t: NullTranslations) -> Any:
+    """A reprint the daemon calls a likely second card is sent again only when the operator
+    confirms: with --yes, or by answering the question on a terminal."""
+    body = {"reason": args.reason, "confirm": args.yes}
+    try:
+        return client.call("POST", _job_path(args.job, "reprint"), body)
+    except ApiError as error:
+        if error.kind != "ConfirmationNeeded" or args.json or not sys.stdin.isatty():
+            raise
+        print(f"printctl: {translate_daemon_error(t, str(error))}", file=sys.stderr)
+        answer = input(t.gettext("Print a second card for this holder? [y/N] "))
+        if answer.strip().lower() not in ("y", "yes", "ya"):
+            raise ConflictError(t.gettext("nothing printed")) from None
+        return client.call("POST", _job_path(args.job, "reprint"), dict(body, confirm=True))
+
+
 # ---- the verbs ------------------------------------------------------------------------------
 
 
@@ -291,7 +314,7 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
         data = client.call("POST", _job_path(args.job, verb), {})
         return data, render.job_changed(t, data["job"]), 0
     if verb == "reprint":
-        data = client.call("POST", _job_path(args.job, "reprint"), {"reason": args.reason})
+        data = _reprint(client, args, t)
         text = t.gettext("Job {id} queued (reprint of {original})").format(
             id=data["job"]["id"], original=args.job
         )

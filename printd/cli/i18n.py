@@ -184,6 +184,19 @@ DAEMON_MESSAGES = (
     "the hopper of {printer} holds {hopper} blanks by our count, not {count}",
     "job {job} is in the printer now; let the card finish, then reprint or reconcile as needed",
     "job {job} is {state}; only a printed card is reprinted",
+    (
+        "job {job} is {state}: its spoiled card prints again by itself on a new blank; do not "
+        "reprint it"
+    ),
+    (
+        "job {job} was spoiled at {spoiled} and printd printed it again on a new blank at "
+        "{printed}: the holder has that card. A reprint makes a second card; only if that card "
+        "is lost or damaged, repeat with --yes"
+    ),
+    (
+        "job {job} was reprinted already as {reprint}, which is {state}; another reprint makes "
+        "one more card for the same holder; only if that is needed, repeat with --yes"
+    ),
     "job {job} is {state}; only an interrupted job is reconciled",
     "job {job} is {state}; it cannot become {target} (from {current}: {allowed})",
     (

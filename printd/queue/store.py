@@ -512,6 +512,12 @@ class Store:
         keys = ("at", "kind", "printer", "from", "to", "actor", "reason")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
+    def reprints(self, job_id: str) -> list[Job]:
+        rows = self.db.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE reprint_of = ? ORDER BY seq", (job_id,)
+        ).fetchall()
+        return [_job(r) for r in rows]
+
     def reprint_count(self, job_id: str) -> int:
         row = self.db.execute("SELECT count(*) FROM jobs WHERE reprint_of = ?", (job_id,))
         return int(row.fetchone()[0])

@@ -14,7 +14,7 @@ import pwd
 import re
 import socket
 import struct
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from printd.errors import (
     StoreError,
 )
 from printd.service import Service
+from printd.telemetry.forecast import Forecast
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 120 * 1024 * 1024  # two 50 MB images, base64-encoded, plus the job
@@ -172,7 +173,7 @@ def _day(value: str | None) -> str | None:
 
 
 def build_app(
-    service: Service, status_forecast: Callable[[], dict[str, float | None]]
+    service: Service, status_forecast: Callable[[], Mapping[str, Forecast]]
 ) -> web.Application:
     """The API as an aiohttp app. The daemon serves it on its Unix socket; tests may serve it
     on loopback TCP (the actor is then "local": there are no peer credentials)."""
@@ -260,7 +261,11 @@ def build_app(
     @routes.get("/v1/report")
     async def report(request: web.Request) -> web.Response:
         day = _query(request, ["day"]).get("day")
-        return web.json_response(service.report(_day(day)))
+        out = service.report(_day(day))
+        # The outlook as of now, whatever day the report is for: it is what an order is
+        # planned on when the report is signed.
+        out["forecast"] = {item: f.public() for item, f in status_forecast().items()}
+        return web.json_response(out)
 
     @routes.get("/v1/audit/verify")
     async def audit(request: web.Request) -> web.Response:

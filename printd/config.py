@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from printd.drivers.uri import DeviceUri, check_status_uri, parse_device_uri
 from printd.errors import ConfigError, PrintdError
+from printd.telemetry.forecast import closed_days
 
 # Outside Prometheus's exporter port list (9100-9999 is full); see docs/operations.md.
 DEFAULT_METRICS_PORT = 10631
@@ -69,6 +71,8 @@ class SuppliesConfig:
     hopper_low: int = 20
     ribbon_low: int = 50
     stock_days_low: int = 30
+    # Days the office is closed beyond weekends and national holidays: the forecast skips them.
+    closed_days: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +147,25 @@ class _Section:
             return default
         return int(value)
 
+    def texts(self, key: str) -> list[str]:
+        value = self._get(key, (list,), "a list of strings", [])
+        if not all(isinstance(item, str) for item in value):
+            self.problems.append(f"[{self.where}] {key} = {value!r}: must be a list of strings")
+            return []
+        return list(value)
+
     def finish(self) -> None:
         for key in sorted(set(self.table) - self.seen):
             hint = ", ".join(sorted(self.seen))
             self.problems.append(f"[{self.where}] {key}: unknown key (known keys: {hint})")
+
+
+def _closed_days(section: _Section) -> frozenset[date]:
+    try:
+        return closed_days(section.texts("closed_days"))
+    except ValueError as error:
+        section.problems.append(f"[{section.where}] closed_days: {error}")
+        return frozenset()
 
 
 def _resolve(base: Path, value: str) -> Path:
@@ -280,6 +299,7 @@ def parse_config(text: str, path: Path) -> Config:
         hopper_low=s.integer("hopper_low", 20, 0, 10_000),
         ribbon_low=s.integer("ribbon_low", 50, 0, 100_000),
         stock_days_low=s.integer("stock_days_low", 30, 0, 3650),
+        closed_days=_closed_days(s),
     )
     s.finish()
     lg = _Section("logging", raw.get("logging", {}), problems)

@@ -106,6 +106,7 @@ class Daemon:
                 cfg.daemon.station,
                 default_ribbon_capacity=cfg.printers[0].ribbon_capacity,
                 supplies=cfg.supplies,
+                timezone=cfg.daemon.timezone,
             )
             registry, timings = build_registry(
                 self.store, self.runtimes, cfg.daemon.station, collector=collector

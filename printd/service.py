@@ -23,6 +23,7 @@ from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import FINAL_STATES, JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import JobSpec, Store
+from printd.telemetry.forecast import Forecast
 
 # A reprint this soon after printd printed the same card itself asks for confirmation; past a
 # day the holder has had the card in hand and a reprint replaces a lost or damaged one.
@@ -334,7 +335,7 @@ class Service:
 
     # ---- overview --------------------------------------------------------------------------
 
-    def status(self, forecast: Mapping[str, float | None]) -> dict[str, Any]:
+    def status(self, forecast: Mapping[str, Forecast]) -> dict[str, Any]:
         tz = ZoneInfo(self.config.daemon.timezone)
         today = self.report(datetime.now(tz).date().isoformat())
         supplies = self.supplies()
@@ -352,11 +353,15 @@ class Service:
             "stock": {
                 "blanks": supplies["stock_blanks"],
                 "ribbons": supplies["stock_ribbons"],
-                "days_remaining": dict(forecast),
+                # Kept beside the dated forecast for scripts written against it.
+                "days_remaining": {
+                    item: None if f.days is None else f.days for item, f in forecast.items()
+                },
+                "forecast": {item: f.public() for item, f in forecast.items()},
                 "low": sorted(
                     item
-                    for item, days in forecast.items()
-                    if days is not None and days < self.config.supplies.stock_days_low
+                    for item, f in forecast.items()
+                    if f.days is not None and f.days < self.config.supplies.stock_days_low
                 ),
             },
         }

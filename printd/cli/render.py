@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import time
 import unicodedata
+from datetime import date
 from gettext import NullTranslations
 from typing import Any
 
@@ -81,11 +82,56 @@ def spoil_reason(t: NullTranslations, reason: str) -> str:
 # ---- status ---------------------------------------------------------------------------------
 
 
-def _days(t: NullTranslations, value: float | None) -> str:
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def long_date(t: NullTranslations, day: date, *, year: bool = True) -> str:
+    """A date as people at the counter write it: 22 March 2027 / 22 Maret 2027."""
+    month = t.gettext(MONTHS[day.month - 1])
+    return f"{day.day} {month} {day.year}" if year else f"{day.day} {month}"
+
+
+def _span(t: NullTranslations, first: date, last: date) -> str:
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{long_date(t, last, year=False)}"
+    return f"{long_date(t, first, year=False)} – {long_date(t, last, year=False)}"
+
+
+def outlook(t: NullTranslations, item: str, forecast: dict[str, Any] | None) -> str:
+    """One line on when an item runs out: a date with its range, or why there is none."""
     _ = t.gettext
-    if value is None:
-        return _("no forecast yet")
-    return _("about {days} days").format(days=f"{value:.0f}")
+    what = _("Blanks") if item == "blanks" else _("Ribbon prints")
+    if not forecast or not forecast["enough_history"]:
+        return _("{what}: not enough history yet for a date").format(what=what)
+    if forecast["runs_out"] is None:
+        return _("{what}: not running down").format(what=what)
+    runs_out = date.fromisoformat(forecast["runs_out"])
+    text = _("{what} last until about {date}").format(what=what, date=long_date(t, runs_out))
+    if forecast["earliest"] and forecast["latest"]:
+        first, last = (
+            date.fromisoformat(forecast["earliest"]),
+            date.fromisoformat(forecast["latest"]),
+        )
+        if first != last:
+            text += " " + _("(between {span})").format(span=_span(t, first, last))
+    elif forecast["earliest"]:
+        text += " " + _("(at the earliest {date})").format(
+            date=long_date(t, date.fromisoformat(forecast["earliest"]))
+        )
+    return text
 
 
 def _unknown(t: NullTranslations, value: Any) -> str:
@@ -188,7 +234,7 @@ def status(t: NullTranslations, data: dict[str, Any]) -> str:
     def counts(states: tuple[str, ...]) -> str:
         return "   ".join(f"{job_state(t, s)} {queue.get(s, 0)}" for s in states)
 
-    stock, days = data["stock"], data["stock"]["days_remaining"]
+    stock, forecasts = data["stock"], data["stock"].get("forecast", {})
     labels = [_("Queue"), "", _("Today"), _("Stock")]
     label_width = max(width(x) for x in labels) + 2
     out += [
@@ -198,13 +244,14 @@ def status(t: NullTranslations, data: dict[str, Any]) -> str:
         pad(_("Today"), label_width)
         + _("printed {printed}   spoiled {spoiled}").format(**data["today"]),
         pad(_("Stock"), label_width)
-        + _("blanks {blanks} ({blanks_days})   ribbons {ribbons} ({ribbon_days})").format(
-            blanks=stock["blanks"],
-            blanks_days=_days(t, days.get("blanks")),
-            ribbons=stock["ribbons"],
-            ribbon_days=_days(t, days.get("ribbon_prints")),
+        + _("blanks {blanks}   ribbons {ribbons}").format(
+            blanks=stock["blanks"], ribbons=stock["ribbons"]
         )
         + ("  " + _("low: request a delivery") if stock.get("low") else ""),
+    ]
+    out += [
+        pad("", label_width) + outlook(t, item, forecasts.get(item))
+        for item in ("blanks", "ribbon_prints")
     ]
     return "\n".join(out)
 
@@ -349,6 +396,14 @@ def report(t: NullTranslations, r: dict[str, Any], station: str) -> str:
             "to the store room."
         ).format(loaded=r["loaded"], unloaded=r["unloaded"]),
         verdict,
+    ]
+    if r.get("forecast"):
+        out += ["", _("Outlook for ordering (as of today):")]
+        out += [
+            "   " + outlook(t, item, r["forecast"].get(item))
+            for item in ("blanks", "ribbon_prints")
+        ]
+    out += [
         "",
         pad(_("Printer operator,"), 40) + _("Acknowledged by,"),
         "",

@@ -9,6 +9,8 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -20,7 +22,13 @@ from printd.drivers.status import Condition, PrinterState
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import JobState
 from printd.queue.store import Store
-from printd.telemetry.forecast import DAY, WINDOW_DAYS, days_remaining
+from printd.telemetry.forecast import (
+    DAY,
+    WINDOW_DAYS,
+    Forecast,
+    OfficeCalendar,
+    forecast,
+)
 
 FORECAST_CACHE_SECONDS = 60.0
 
@@ -42,6 +50,7 @@ class PrintdCollector(Collector):
         *,
         default_ribbon_capacity: int = 450,
         supplies: SuppliesConfig | None = None,
+        timezone: str = "UTC",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -52,10 +61,15 @@ class PrintdCollector(Collector):
         self.station = station
         self.default_ribbon_capacity = default_ribbon_capacity
         self.clock = clock
-        # Ledger use over the forecast window: (when read, blanks used, ribbon prints used,
-        # first ledger entry). The daemon refreshes it off the event loop (`refresh_usage`);
-        # without that the collector reads it itself, at most once a minute.
-        self._usage: tuple[float, int, int, float | None] | None = None
+        self.zone = ZoneInfo(timezone)
+        self.calendar = OfficeCalendar(self.supplies.closed_days)
+        # Ledger use per local day over the forecast window. The daemon refreshes it off the
+        # event loop (`refresh_usage`); without that the collector reads it itself, at most
+        # once a minute.
+        self._usage: Usage | None = None
+        # The last projection and what it was made from: a scrape pays for it only when the
+        # history was read again or what is on hand changed.
+        self._projected: tuple[Usage, tuple[int, int], dict[str, Forecast]] | None = None
         self.refreshed_elsewhere = False
 
     def _gauge(self, name: str, doc: str, labels: Sequence[str] = ()) -> GaugeMetricFamily:
@@ -186,45 +200,67 @@ class PrintdCollector(Collector):
         stock_ribbons = self._gauge("stock_ribbons", "Ribbons in the office store room.")
         stock_ribbons.add_metric([st], total("stock_ribbons"))
         days = self._gauge(
-            "stock_days_remaining", "Days until stock runs out at the last 7 days' pace.", ["item"]
+            "stock_days_remaining",
+            "Calendar days until stock runs out at the pace of the office's working days.",
+            ["item"],
         )
-        for item, forecast in self._forecasts(totals, names).items():
-            if forecast is not None:
-                days.add_metric([st, item], forecast)
+        runout = self._gauge(
+            "stock_runout_timestamp_seconds",
+            "When stock runs out (Unix time): expected, and the earliest and latest plausible.",
+            ["item", "bound"],
+        )
+        now = self.clock()
+        for item, outlook in self._forecasts(totals, names).items():
+            if outlook.days is None:
+                continue  # not enough history yet: no series rather than a guess
+            days.add_metric([st, item], outlook.days)
+            if outlook.runs_out is not None:
+                runout.add_metric([st, item, "expected"], now + outlook.days * DAY)
+            for bound, day in (("earliest", outlook.earliest), ("latest", outlook.latest)):
+                if day is not None:
+                    runout.add_metric([st, item, bound], self._day_end(day))
         days_low = self._gauge(
             "stock_low_threshold_seconds",
             "StockRunsOutSoon fires below this much stock left ([supplies] stock_days_low).",
         )
         days_low.add_metric([st], self.supplies.stock_days_low * DAY)
-        yield from (stock_blanks, stock_ribbons, days, days_low)
+        yield from (stock_blanks, stock_ribbons, days, runout, days_low)
 
-    def refresh_usage(
-        self, db: sqlite3.Connection | None = None
-    ) -> tuple[float, int, int, float | None]:
-        """Read the last 7 days' consumption (two indexed aggregates over the ledger)."""
+    def refresh_usage(self, db: sqlite3.Connection | None = None) -> Usage:
+        """Read what was used on each local day of the forecast window (one indexed aggregate
+        over the ledger)."""
         connection = db or self.store.db
         now = self.clock()
-        blanks_used, ribbon_used = connection.execute(
-            "SELECT coalesce(sum(CASE WHEN item = 'blanks' AND kind IN ('printed', 'spoiled')"
+        # The station's offset now stands for the whole window: Indonesia's zones keep no
+        # daylight saving time, so it is the offset of every day in it.
+        offset = datetime.fromtimestamp(now, self.zone).utcoffset() or timedelta()
+        blanks: dict[date, float] = {}
+        ribbon: dict[date, float] = {}
+        epoch = date(1970, 1, 1)
+        for day, blanks_used, ribbon_used in connection.execute(
+            "SELECT CAST((at + ?) / 86400 AS INTEGER) AS day,"
+            " coalesce(sum(CASE WHEN item = 'blanks' AND kind IN ('printed', 'spoiled')"
             " THEN quantity END), 0),"
             " coalesce(sum(CASE WHEN item = 'ribbon_prints' THEN quantity END), 0)"
-            " FROM ledger WHERE at >= ?",
-            (now - WINDOW_DAYS * DAY,),
-        ).fetchone()
+            " FROM ledger WHERE at >= ? GROUP BY day",
+            (offset.total_seconds(), now - (WINDOW_DAYS + 1) * DAY),
+        ):
+            blanks[epoch + timedelta(day)] = blanks_used
+            ribbon[epoch + timedelta(day)] = ribbon_used
         first = connection.execute("SELECT min(at) FROM ledger").fetchone()[0]
-        self._usage = (now, int(blanks_used), int(ribbon_used), first)
+        first_day = None if first is None else datetime.fromtimestamp(first, self.zone).date()
+        self._usage = Usage(now, blanks, ribbon, first_day)
         return self._usage
 
     def _forecasts(
         self, totals: dict[tuple[str, str, str], int], names: Sequence[str]
-    ) -> dict[str, float | None]:
+    ) -> dict[str, Forecast]:
         now = self.clock()
         usage = self._usage
         if usage is None or (
-            now - usage[0] >= FORECAST_CACHE_SECONDS and not self.refreshed_elsewhere
+            now - usage.read_at >= FORECAST_CACHE_SECONDS and not self.refreshed_elsewhere
         ):
             usage = self.refresh_usage()
-        _, blanks_used, ribbon_used, first = usage
         # What is on hand is read now, so a delivery shows in the forecast at once.
         blanks_on_hand = totals.get(("stock_blanks", "", ""), 0) + sum(
             totals.get(("hopper", n, ""), 0) for n in names
@@ -233,15 +269,39 @@ class PrintdCollector(Collector):
         for name in names:
             ribbon = self.store.ribbon(name)
             ribbon_on_hand += ribbon["remaining"] if ribbon else 0
-        return {
-            "blanks": days_remaining(blanks_on_hand, blanks_used, first, now),
-            "ribbon_prints": days_remaining(ribbon_on_hand, ribbon_used, first, now),
+        on_hand = (blanks_on_hand, ribbon_on_hand)
+        if self._projected and self._projected[0] is usage and self._projected[1] == on_hand:
+            return self._projected[2]
+        moment = datetime.fromtimestamp(now, self.zone)
+        projected = {
+            "blanks": forecast(
+                blanks_on_hand, usage.blanks, usage.first_day, moment, self.calendar
+            ),
+            "ribbon_prints": forecast(
+                ribbon_on_hand, usage.ribbon_prints, usage.first_day, moment, self.calendar
+            ),
         }
+        self._projected = (usage, on_hand, projected)
+        return projected
 
-    def forecasts(self) -> dict[str, float | None]:
+    def _day_end(self, day: date) -> float:
+        """The end of a local day, as Unix time: stock lasts through the day it runs out."""
+        return datetime.combine(day + timedelta(1), datetime.min.time(), self.zone).timestamp()
+
+    def forecasts(self) -> dict[str, Forecast]:
         """The forecast `printctl status` shows (the same figures /metrics exports)."""
         totals = {(n, p, lb): v for n, p, lb, v in self.store.totals()}
         return self._forecasts(totals, [r.name for r in self.runtimes()])
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What the ledger says was used, per local day of the forecast window."""
+
+    read_at: float
+    blanks: dict[date, float]
+    ribbon_prints: dict[date, float]
+    first_day: date | None
 
 
 def build_registry(

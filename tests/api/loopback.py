@@ -18,6 +18,7 @@ from printd.config import load_config
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.store import Store
 from printd.service import Service
+from printd.telemetry.metrics import PrintdCollector
 from tests.conftest import write_config
 
 
@@ -35,7 +36,10 @@ def serve_api(folder: Path) -> Iterator[str]:
         store.open()
         runtimes = [PrinterRuntime(p.name) for p in config.printers]
         service = Service(config, store, lambda: runtimes, asyncio.Event(), {})
-        app = build_app(service, lambda: {"blanks": None, "ribbon_prints": None})
+        collector = PrintdCollector(
+            store, lambda: runtimes, config.daemon.station, timezone=config.daemon.timezone
+        )
+        app = build_app(service, collector.forecasts)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

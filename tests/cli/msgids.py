@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from printd.cli.i18n import ARGPARSE_MESSAGES, DAEMON_MESSAGES, JOB_REASONS
-from printd.cli.render import FINISHED_STATES, WAITING_STATES
+from printd.cli.render import FINISHED_STATES, MONTHS, WAITING_STATES
 from printd.drivers.status import OPERATOR_HINTS, Condition, PrinterState
 from printd.queue.jobs import JobState
 from tests.conftest import REPO
@@ -50,6 +50,7 @@ def expected_keys() -> set[str]:
     keys |= set(DAEMON_MESSAGES)
     keys |= set(ARGPARSE_MESSAGES)
     keys |= set(JOB_REASONS)
+    keys |= set(MONTHS)  # asked for by number, so no literal call names them
     keys |= set(OPERATOR_HINTS.values())  # the advice in a printer's "To do" line
     keys |= {f"job state\x04{s}" for s in (*JOB_STATES, *WAITING_STATES, *FINISHED_STATES)}
     keys |= {f"printer state\x04{s}" for s in PRINTER_STATES}

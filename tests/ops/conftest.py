@@ -53,6 +53,7 @@ ADDED_METRICS = frozenset(
         "printd_hopper_low_threshold_blanks",
         "printd_ribbon_low_threshold_prints",
         "printd_stock_low_threshold_seconds",
+        "printd_stock_runout_timestamp_seconds",
     }
 )
 # Histograms expose these series instead of (or next to) the bare name.

@@ -19,6 +19,7 @@ from printd.cli.i18n import translations
 from printd.config import load_config
 from printd.queue.store import Store
 from printd.service import Service
+from printd.telemetry.forecast import Forecast
 from tests.conftest import assert_promtool_accepts, write_config
 
 MARKS = "[supplies]\nhopper_low = 60\nribbon_low = 500\nstock_days_low = 90\n"
@@ -70,7 +71,11 @@ def test_stock_below_stock_days_low_is_flagged(
     store = Store(config.daemon.state_dir)
     store.open()
     try:
-        status = Service(config, store, list, asyncio.Event(), {}).status(forecast)
+        outlook = {
+            item: Forecast(enough_history=days is not None, days=days)
+            for item, days in forecast.items()
+        }
+        status = Service(config, store, list, asyncio.Event(), {}).status(outlook)
     finally:
         store.close()
     assert status["stock"]["low"] == low

@@ -55,7 +55,11 @@ soak: $(STAMP) system-deps
 	PRINTD_SOAK=full $(BIN)/pytest -q -m slow tests
 
 hil: $(STAMP)
+ifdef SURVEY
+	$(BIN)/python -m hil.survey --printer "$(PRINTER)"
+else
 	$(BIN)/pytest -q -p no:cacheprovider hil $(if $(PRINTER),--printer "$(PRINTER)") $(if $(STATUS),--status "$(STATUS)") $(if $(ALLOW_CONSUME),--allow-consume $(ALLOW_CONSUME))
+endif
 
 install:
 	DESTDIR="$(DESTDIR)" bash scripts/install.sh

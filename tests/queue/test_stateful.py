@@ -1,10 +1,16 @@
 """Random sequences of everything that happens at a print station, against a real store on a
 temporary SQLite file, with every invariant checked after every step.
 
-Operator actions go through `Service` (the code behind the API); dispatch uses the same store
-call the dispatcher makes, and outcomes are booked by the dispatcher's own `_book`; a crash
-closes the store without ceremony and reopens it the way the daemon starts
-(`interrupt_orphans`). A model of what should be true runs beside it.
+Operator actions go through `Service` (the code behind the API). Whether a printer may take the
+next job is the dispatcher's own `_supplies_block`, asked with the simulated printer's real
+status (a printer that always has blanks and ribbon, so only printd's counts can refuse); the job
+moves with the same store call the dispatcher makes, and outcomes are booked by the dispatcher's
+own `_book` (an outcome on an idle printer first has it take the next job). A crash closes the
+store without ceremony and reopens it the way the daemon starts (`interrupt_orphans`). A model of
+what should be true runs beside it.
+
+CI runs a short search; `make soak` (PRINTD_SOAK=full) a much deeper one, and a spoil-heavy
+variant reaches a job's last attempt often in both.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import io
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -30,7 +37,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
 )
 from PIL import Image
@@ -38,6 +44,7 @@ from PIL import Image
 from printd.config import Config, load_config
 from printd.devices import BuiltPrinter, build_printer
 from printd.drivers.base import Outcome, PrintResult
+from printd.drivers.status import Condition
 from printd.errors import ConflictError
 from printd.queue.dispatcher import ACTOR, Dispatcher
 from printd.queue.jobs import FINAL_STATES, JobState
@@ -48,6 +55,9 @@ from tests.conftest import write_config
 PRINTERS = ("counter-1", "counter-2")
 MAX_ATTEMPTS = 3  # write_config's [queue] max_attempts
 HOPPER_CAPACITY = 100  # the [[printer]] default
+# The printer's own hopper and ribbon never run out here: only printd's counts may refuse a card.
+DEVICE = "sim://primacy?hopper=100&ribbon=ymcko"
+FULL = os.environ.get("PRINTD_SOAK") == "full"
 
 
 def _card_png() -> str:
@@ -72,7 +82,7 @@ class StationMachine(RuleBasedStateMachine):
         super().__init__()
         self.folder = Path(tempfile.mkdtemp(prefix="printd-stateful-"))
         self.config: Config = load_config(
-            write_config(self.folder, printers=len(PRINTERS), device="sim://primacy")
+            write_config(self.folder, printers=len(PRINTERS), device=DEVICE)
         )
         self.built: dict[str, BuiltPrinter] = {}
         self.logs = structlog.testing.capture_logs()
@@ -101,6 +111,7 @@ class StationMachine(RuleBasedStateMachine):
         for printer in self.config.printers:
             if printer.name not in self.built:
                 self.built[printer.name] = build_printer(printer, self.config.daemon.state_dir)
+                self.built[printer.name].driver.connect()
         self.dispatchers = {
             p.name: Dispatcher(p, self.built[p.name].driver, self.store, self.config.queue, wake)
             for p in self.config.printers
@@ -136,9 +147,14 @@ class StationMachine(RuleBasedStateMachine):
         self.stock, self.ribbon_stock = 200, 4
         for printer in PRINTERS:
             self.service.blanks_load(20, printer, "operator")
-            self.service.ribbon_install("ymcko", 30, printer, "operator")
+            # A short ribbon, so runs reach the ribbon guard as often as the hopper's.
+            self.service.ribbon_install("ymcko", 6, printer, "operator")
             self.stock, self.ribbon_stock = self.stock - 20, self.ribbon_stock - 1
-            self.hopper[printer], self.ribbon_left[printer] = 20, 30
+            self.hopper[printer], self.ribbon_left[printer] = 20, 6
+
+    @initialize(target=submitted, sides=st.sampled_from([1, 2]))
+    def a_job_waiting(self, sides: int) -> str:
+        return self.submit(nik=0, sides=sides, priority=0)
 
     @rule(
         target=submitted,
@@ -200,10 +216,16 @@ class StationMachine(RuleBasedStateMachine):
         self.stock += n
         self.hopper[printer] -= n
 
+    @rule(printer=st.sampled_from(PRINTERS))
+    def empty_hopper(self, printer: str) -> None:
+        """The operator takes every blank out, as before a card-stock change."""
+        if self.hopper[printer] > 0:
+            self.unload(printer, self.hopper[printer])
+
     @rule(
         printer=st.sampled_from(PRINTERS),
         ribbon=st.sampled_from(["ymcko", "kb", "ymckok"]),
-        capacity=st.integers(1, 12),
+        capacity=st.integers(1, 8),
     )
     def install_ribbon(self, printer: str, ribbon: str, capacity: int) -> None:
         try:
@@ -268,20 +290,32 @@ class StationMachine(RuleBasedStateMachine):
         order = {j: int(j.split("-")[1]) for j in queued}
         return max(queued, key=lambda j: (self.bodies[j]["priority"], -order[j]))
 
+    def _refusal(self, printer: str, sides: int) -> Condition | None:
+        """Why the model says this printer must not feed a blank for a card of `sides`."""
+        left = self.ribbon_left[printer]
+        if self.hopper[printer] <= 0:
+            return Condition.HOPPER_EMPTY
+        if left is None:
+            return Condition.RIBBON_MISSING
+        if left < sides:
+            return Condition.RIBBON_OUT
+        return None
+
     @rule(printer=st.sampled_from(PRINTERS))
     def dispatch(self, printer: str) -> None:
         expected = self._next_queued()
         job = self.store.next_queued()
         assert (job.id if job else None) == expected
-        left = self.ribbon_left[printer]
-        if (
-            job is None
-            or self.in_printer[printer] is not None
-            or self.hopper[printer] <= 0
-            or left is None
-            or left < job.sides
-        ):
-            return  # the dispatcher's supplies check would pause this printer instead
+        if job is None or self.in_printer[printer] is not None:
+            return  # nothing to print, or this printer is busy with a card
+        assert job.sides == self.sides[job.id]
+        status = self.built[printer].driver.status()
+        blocked = self.dispatchers[printer]._supplies_block(job, status)
+        refusal = self._refusal(printer, job.sides)
+        assert (blocked[0] if blocked else None) == refusal, blocked
+        if blocked is not None:
+            _note(f"the dispatcher refused a blank: {refusal}")
+            return  # the dispatcher pauses this printer with the reason instead
         self.store.transition(
             job.id,
             JobState.PRINTING,
@@ -301,21 +335,26 @@ class StationMachine(RuleBasedStateMachine):
         self.dispatchers[printer]._book(self.store.get(job_id), result, structlog.get_logger())
         return job_id
 
-    @precondition(lambda self: any(self.in_printer.values()))
+    def _card_in(self, printer: str) -> str | None:
+        """The job whose card is in `printer`; an idle printer takes the next job first."""
+        if self.in_printer[printer] is None:
+            self.dispatch(printer)
+        return self.in_printer[printer]
+
     @rule(printer=st.sampled_from(PRINTERS))
     def card_printed(self, printer: str) -> None:
-        if self.in_printer[printer] is None:
+        job_id = self._card_in(printer)
+        if job_id is None:
             return
-        sides = self.sides[self.in_printer[printer] or ""]
+        sides = self.sides[job_id]
         job_id = self._book(printer, PrintResult(Outcome.PRINTED, ribbon_prints=sides))
         self.hopper[printer] -= 1
         self._use_ribbon(printer, sides)
         self._move(job_id, JobState.PRINTED)
 
-    @precondition(lambda self: any(self.in_printer.values()))
     @rule(printer=st.sampled_from(PRINTERS), reason=st.sampled_from(["rejected", "jam"]))
     def card_spoiled(self, printer: str, reason: str) -> None:
-        job_id = self.in_printer[printer]
+        job_id = self._card_in(printer)
         if job_id is None:
             return
         self._book(printer, PrintResult(Outcome.SPOILED, reason, ribbon_prints=1))
@@ -323,21 +362,21 @@ class StationMachine(RuleBasedStateMachine):
         self._use_ribbon(printer, 1)
         self.attempts[job_id] += 1
         final = self.attempts[job_id] >= MAX_ATTEMPTS
+        if final:
+            _note("a job failed on its last spoiled card")
         self._move(job_id, JobState.FAILED if final else JobState.QUEUED)
 
-    @precondition(lambda self: any(self.in_printer.values()))
     @rule(printer=st.sampled_from(PRINTERS))
     def printer_vanished_mid_card(self, printer: str) -> None:
-        job_id = self.in_printer[printer]
+        job_id = self._card_in(printer)
         if job_id is None:
             return
         self._book(printer, PrintResult(Outcome.UNKNOWN, "the printer went away mid-card"))
         self._move(job_id, JobState.INTERRUPTED)
 
-    @precondition(lambda self: any(self.in_printer.values()))
     @rule(printer=st.sampled_from(PRINTERS))
     def fault_before_feed(self, printer: str) -> None:
-        job_id = self.in_printer[printer]
+        job_id = self._card_in(printer)
         if job_id is None:
             return
         self.store.transition(
@@ -452,13 +491,33 @@ class StationMachine(RuleBasedStateMachine):
         assert finished & (on_disk | in_rows) == set()
 
 
-StationMachine.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-test_station = StationMachine.TestCase
+class SpoilHeavyStation(StationMachine):
+    """The same station where a printer often takes the next job and spoils its card at once:
+    a job's last attempt, its failure and the blanks it took are reached in most runs."""
+
+    @rule(printer=st.sampled_from(PRINTERS), reason=st.sampled_from(["ribbon_out", "rejected"]))
+    def card_spoiled_again(self, printer: str, reason: str) -> None:
+        self.card_spoiled(printer, reason)
+
+    @rule(printer=st.sampled_from(PRINTERS), reason=st.sampled_from(["rejected", "jam"]))
+    def cards_spoiled_in_a_row(self, printer: str, reason: str) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            self.card_spoiled(printer, reason)
+
+
+def _search(examples: int, steps: int) -> settings:
+    return settings(
+        max_examples=examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+
+
+StationMachine.TestCase.settings = _search(*((1000, 100) if FULL else (60, 40)))
+SpoilHeavyStation.TestCase.settings = _search(*((500, 100) if FULL else (25, 40)))
+test_station = pytest.mark.slow(StationMachine.TestCase)
+test_station_spoil_heavy = pytest.mark.slow(SpoilHeavyStation.TestCase)
 
 
 def test_the_invariants_can_fail(tmp_path: Path) -> None:

@@ -1,0 +1,150 @@
+"""The dispatcher's own decisions, one turn of its loop at a time, on a real store and the
+simulated printer behind pyusb: its supplies guards before a blank is fed, and how many blanks a
+job may spend before it fails.
+
+Here the printer's hopper and ribbon are full whatever the ledger says, so the printer's own
+refusal cannot stand in for printd's: only `Dispatcher._supplies_block` stops the feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from printd.config import load_config
+from printd.devices import BuiltPrinter, build_printer
+from printd.drivers.status import Condition, PrinterState
+from printd.queue.dispatcher import Dispatcher
+from printd.queue.jobs import JobState
+from printd.queue.store import Store
+from printd.service import Service
+from tests.conftest import write_config
+
+MAX_ATTEMPTS = 3  # write_config's [queue] max_attempts
+# The printer itself holds 50 blanks and a full colour ribbon from the start.
+DEVICE = "sim://primacy?print_seconds=0&hopper=50&ribbon=ymcko"
+
+
+def _card() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1016, 648), "white").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+CARD = _card()
+
+
+@dataclass
+class Station:
+    store: Store
+    service: Service
+    dispatcher: Dispatcher
+    built: BuiltPrinter
+    name: str
+
+    def submit(self, job_id: str, *, sides: int = 1) -> None:
+        body = {
+            "id": job_id,
+            "document": "ktp-el",
+            "holder": {"nik": "9901010101900001", "name": "CONTOH"},
+            "front": CARD,
+        }
+        if sides == 2:
+            body["back"] = CARD
+        self.service.submit(body, "operator")
+
+    def turn(self) -> None:
+        """One turn of the dispatcher's loop, as `Dispatcher.run` takes it."""
+        asyncio.run(self.dispatcher._step())
+
+    def cards_fed(self) -> int:
+        return int(self.built.hands.snapshot().cards_inserted)
+
+    def state(self, job_id: str) -> JobState:
+        return self.store.get(job_id).state
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    config = load_config(write_config(tmp_path, device=DEVICE))
+    printer = config.printers[0]
+    store = Store(config.daemon.state_dir)
+    store.open()
+    built = build_printer(printer, config.daemon.state_dir)
+    dispatcher = Dispatcher(printer, built.driver, store, config.queue, asyncio.Event())
+    # No hands: the ledger's loads and installs must not reach the simulated printer.
+    service = Service(config, store, lambda: [dispatcher.runtime], asyncio.Event(), {})
+    service.stock_receive(20, 2, "operator")
+    try:
+        yield Station(store, service, dispatcher, built, printer.name)
+    finally:
+        dispatcher._close_driver()
+        built.close()
+        store.close()
+
+
+def test_no_blank_is_fed_when_printds_count_says_the_hopper_is_empty(station: Station) -> None:
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    station.turn()
+    runtime = station.dispatcher.runtime
+    assert runtime.state is PrinterState.NEEDS_OPERATOR
+    assert runtime.conditions == {Condition.HOPPER_EMPTY}
+    assert "by our count" in runtime.reason and "blanks load" in runtime.reason
+    assert station.state("job-1") is JobState.QUEUED
+    assert station.cards_fed() == 0
+    # Recording the load is all it takes: the next turn prints.
+    station.service.blanks_load(1, station.name, "operator")
+    station.turn()
+    assert station.state("job-1") is JobState.PRINTED
+    assert station.cards_fed() == 1
+
+
+def test_no_blank_is_fed_without_a_recorded_ribbon(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.submit("job-1")
+    station.turn()
+    assert station.dispatcher.runtime.conditions == {Condition.RIBBON_MISSING}
+    assert station.state("job-1") is JobState.QUEUED
+    assert station.cards_fed() == 0
+
+
+def test_no_blank_is_fed_when_printds_count_says_the_ribbon_is_short(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", 1, station.name, "operator")
+    station.submit("job-1", sides=2)  # two prints on a YMCKO ribbon; one is left by our count
+    station.turn()
+    runtime = station.dispatcher.runtime
+    assert runtime.conditions == {Condition.RIBBON_OUT}
+    assert "1 prints left by our count" in runtime.reason
+    assert station.state("job-1") is JobState.QUEUED
+    assert station.cards_fed() == 0
+
+
+def test_a_job_fails_after_max_attempts_spoiled_cards_and_never_takes_another_blank(
+    station: Station,
+) -> None:
+    station.service.blanks_load(10, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        station.built.hands.inject("reject")
+        station.turn()
+        assert station.cards_fed() == attempt
+        job = station.store.get("job-1")
+        assert job.attempts == attempt
+        assert job.state is (JobState.FAILED if attempt == MAX_ATTEMPTS else JobState.QUEUED)
+    station.turn()  # nothing left to print: the failed job takes no fourth blank
+    assert station.cards_fed() == MAX_ATTEMPTS
+    spoiled = station.store.db.execute(
+        "SELECT sum(quantity) FROM ledger WHERE kind = 'spoiled' AND job_id = 'job-1'"
+    ).fetchone()[0]
+    assert spoiled == MAX_ATTEMPTS
+    assert station.store.total("hopper", station.name) == 10 - MAX_ATTEMPTS

@@ -10,6 +10,7 @@ panels; and a colour card with Dbc (run-length) colour panels.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -22,7 +23,12 @@ import usb.core
 from printd.sim.evolis_model import SimPrinter
 from printd.sim.usb_backend import SimUsbBackend
 
-CAPTURE = Path("/work/shared/research/evolis/captures/evolis-card-text")
+# The shared research folder beside the checkout; PRINTD_CAPTURES points elsewhere.
+CAPTURES = Path(
+    os.environ.get("PRINTD_CAPTURES")
+    or Path(__file__).resolve().parents[2] / "shared" / "research" / "evolis" / "captures"
+)
+CAPTURE = CAPTURES / "evolis-card-text"
 RUNS = 7
 K_CARD_TARGET_MS = 50.0
 COLOUR_CARD_TARGET_MS = 500.0
@@ -82,6 +88,9 @@ def median_ms(action: Callable[[], None]) -> float:
 
 
 def main() -> int:
+    if not CAPTURE.is_file():
+        print(f"the vendor capture is not at {CAPTURE}: set PRINTD_CAPTURES", file=sys.stderr)
+        return 1
     stream = CAPTURE.read_bytes()
     printer = SimPrinter(hopper=100, ribbon_capacity=1000)
     capture_ms = median_ms(lambda: chunked(printer, stream, 10))

@@ -14,13 +14,60 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EXAMPLES = REPO / "examples"
+# Shared research data lives beside the checkout (`../shared/`), as DEVELOPERS.md says;
+# PRINTD_CAPTURES points elsewhere.
+CAPTURES = Path(
+    os.environ.get("PRINTD_CAPTURES") or REPO.parent / "shared" / "research" / "evolis" / "captures"
+)
+
+
+def missing(what: str, remedy: str) -> NoReturn:
+    """The one policy for a tool or shared data a test needs and cannot find.
+
+    Under CI (`CI=true`) it is a failure that says what to install: a skip there would let a
+    green run hide tests that never ran. On a developer's machine it is a skip with the reason.
+    """
+    message = f"{what} is missing: {remedy}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def require_tool(name: str, debian_package: str) -> str:
+    """The path of the command `name`, from Debian's `debian_package`; see `missing`."""
+    path = shutil.which(name)
+    if path is None:
+        missing(
+            f"the command {name}",
+            f"install the Debian package {debian_package} (`make test` does, as root)",
+        )
+    return path
+
+
+def require_python_tool(name: str, pypi_package: str) -> Path:
+    """A console script of the development venv, from PyPI's `pypi_package`; see `missing`."""
+    path = BIN / name
+    if not path.exists():
+        missing(f"{path}", f"install the PyPI package {pypi_package} (`make test` does)")
+    return path
+
+
+def require_captures() -> Path:
+    """The vendor's recorded print streams (shared research data); see `missing`."""
+    if not CAPTURES.is_dir():
+        missing(
+            f"the vendor captures at {CAPTURES}",
+            "put the shared folder beside the checkout (../shared/research/evolis/captures) "
+            "or point PRINTD_CAPTURES at the captures",
+        )
+    return CAPTURES
 
 
 def free_port() -> int:
@@ -69,9 +116,7 @@ level = "info"
 
 def promtool_complaints(metrics: str) -> list[str]:
     """Prometheus's own linter on an exposition (types, help, names and units): its findings."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.fail("promtool is missing: `make test` installs Debian's prometheus package")
+    promtool = require_tool("promtool", "prometheus")
     check = subprocess.run(
         [promtool, "check", "metrics"], input=metrics, capture_output=True, text=True
     )

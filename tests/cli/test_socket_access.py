@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BIN, EXAMPLES
+from tests.conftest import BIN, EXAMPLES, missing, require_tool
 
 NOBODY = 65534
 OPERATORS_GID = 1  # "daemon" on Debian: any group nobody is not in will do
@@ -40,10 +40,10 @@ def _as_nobody(argv: list[str], groups: str | None) -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run printctl as a second uid")
 def test_a_user_outside_the_socket_group_is_refused(make_daemon: Any, open_dir: Path) -> None:
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is missing")
+    if os.geteuid() != 0:
+        missing("root (printctl runs here as a second uid)", "run the tests as root")
+    require_tool("setpriv", "util-linux")
     group = grp.getgrgid(OPERATORS_GID).gr_name
     daemon = make_daemon()
     sock = open_dir / "printd.sock"

@@ -10,10 +10,8 @@ from _numpy_oracle import dot_panel, dots_of
 
 from printd.drivers.evolis import codec
 from printd.errors import ProtocolError
+from tests.conftest import require_captures
 
-CAPTURES = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "research" / "evolis" / "captures"
-)
 # Share of K dots set, per the README (one decimal, in percent).
 DOT_SHARES = {
     "card-black": 99.7,
@@ -26,15 +24,15 @@ DOT_SHARES = {
     "card-white-fit": 0.9,
 }
 
-pytestmark = pytest.mark.skipif(
-    not CAPTURES.is_dir(),
-    reason=f"the vendor captures are not at {CAPTURES} (shared research folder missing)",
-)
+
+@pytest.fixture
+def captures() -> Path:
+    return require_captures()
 
 
 @pytest.mark.parametrize("name", sorted(DOT_SHARES))
-def test_capture_decodes_to_a_k_panel(name: str) -> None:
-    stream = (CAPTURES / name).read_bytes()
+def test_capture_decodes_to_a_k_panel(captures: Path, name: str) -> None:
+    stream = (captures / name).read_bytes()
     commands = codec.split_stream(stream)
     names = [c.name for c in commands]
     assert names == ["Pr", "Pmi", "Pc", "Pdt", "Mr", "Ppws", "Ss", "Sr", "Dbc", "Se"]
@@ -51,8 +49,8 @@ def test_capture_decodes_to_a_k_panel(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DOT_SHARES))
-def test_our_compressor_reproduces_the_vendor_bytes(name: str) -> None:
-    commands = codec.split_stream((CAPTURES / name).read_bytes())
+def test_our_compressor_reproduces_the_vendor_bytes(captures: Path, name: str) -> None:
+    commands = codec.split_stream((captures / name).read_bytes())
     download = commands[8]
     dots = codec.decode_panel(download)
     assert len(dots) == 1016 * 81

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+
+from tests.conftest import require_tool
 
 
 @pytest.fixture
 def systemd_analyze() -> str:
-    path = shutil.which("systemd-analyze")
-    if path is None:
-        pytest.skip("systemd-analyze is not installed (apt-get install systemd)")
-    return path
+    return require_tool("systemd-analyze", "systemd")

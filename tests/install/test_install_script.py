@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from install_support import REPO
 
+from tests.conftest import require_tool
+
 UNIT = "usr/local/lib/systemd/system/printd.service"
 EXPECTED_FILES = {
     UNIT: 0o644,
@@ -199,9 +201,7 @@ def test_uninstall_rejects_an_unknown_option(checkout: Path, venv: Path, tmp_pat
 
 @pytest.mark.parametrize("name", ["install.sh", "uninstall.sh"])
 def test_scripts_pass_shellcheck(name: str) -> None:
-    shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    shellcheck = require_tool("shellcheck", "shellcheck")
     result = subprocess.run(
         [shellcheck, str(REPO / "scripts" / name)], capture_output=True, text=True, check=False
     )

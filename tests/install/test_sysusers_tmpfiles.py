@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_tool
+
 SYSTEMD_DIR = Path(__file__).resolve().parents[2] / "systemd"
 SYSUSERS = SYSTEMD_DIR / "printd.sysusers.conf"
 TMPFILES = SYSTEMD_DIR / "printd.tmpfiles.conf"
@@ -19,10 +21,7 @@ ACCOUNT_FILES = ("passwd", "group", "shadow", "gshadow")
 
 
 def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (apt-get install systemd)")
-    return path
+    return require_tool(name, "systemd")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from printd.sim.control import SimControlClient
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, free_port, require_tool
 from tests.integration.test_faults import submit_copies
 
 
@@ -35,9 +35,7 @@ def value(port: int, expr: str) -> float | None:
 
 @pytest.fixture
 def prometheus(tmp_path: Path) -> Any:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.fail("prometheus is missing: `make test` installs Debian's prometheus package")
+    binary = require_tool("prometheus", "prometheus")
     started: list[subprocess.Popen[bytes]] = []
 
     def start(target_port: int) -> int:

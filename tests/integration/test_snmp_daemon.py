@@ -4,15 +4,12 @@ and sees what `printctl status` shows; an SNMP outage never stops a card."""
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import time
 from typing import Any
 
-import pytest
-
-from tests.conftest import BIN, free_port
+from tests.conftest import BIN, free_port, require_tool
 from tests.integration.test_faults import submit_copies
 
 HOPPER_LEVEL = "1.3.6.1.2.1.43.8.2.1.10.1.1"
@@ -20,9 +17,7 @@ PRINTER_OID = "1.3.6.1.2.1.43"
 
 
 def snmpwalk(port: int) -> str:
-    tool = shutil.which("snmpwalk")
-    if tool is None:
-        pytest.fail("snmpwalk is missing: `make test` installs Debian's snmp package")
+    tool = require_tool("snmpwalk", "snmp")
     return subprocess.run(
         [tool, "-v2c", "-c", "public", "-On", f"127.0.0.1:{port}", PRINTER_OID],
         capture_output=True,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = REPO / "config" / "prometheus"
@@ -81,13 +82,7 @@ def is_design_metric(name: str) -> bool:
 
 
 def _tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(
-            f"{name} is not installed: apt-get install -y --no-install-recommends {package} "
-            "(make test installs it)"
-        )
-    return path
+    return require_tool(name, package)
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ simulator against the page rather than against another piece of our code.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-CAPTURES = Path("/work/shared/research/evolis/captures")
+from tests.conftest import CAPTURES  # noqa: F401  (the tests import it from here)
+
 # Share of K dots set per capture, from the captures' README (percent).
 CAPTURE_SHARES = {
     "card-black": 99.7,

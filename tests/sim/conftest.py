@@ -7,11 +7,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _sim_streams import CAPTURES
+from tests.conftest import require_captures
 
 
 @pytest.fixture(scope="session")
 def captures() -> Path:
-    if not CAPTURES.is_dir():
-        pytest.fail(f"conformance captures missing at {CAPTURES}")
-    return CAPTURES
+    return require_captures()

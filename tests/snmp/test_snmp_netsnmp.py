@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 
@@ -13,11 +12,13 @@ from printd.drivers.snmp import status_from_reading
 from printd.drivers.status import Level
 from printd.sim.evolis_model import SimPrinter
 from printd.sim.snmp_agent import SimSnmpAgent, mib_view_from_snapshot
+from tests.conftest import require_tool
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("snmpget") is None,
-    reason="net-snmp client tools are not installed (Debian package 'snmp')",
-)
+
+@pytest.fixture(autouse=True)
+def _net_snmp_tools() -> None:
+    require_tool("snmpget", "snmp")
+
 
 HOPPER_LEVEL = "1.3.6.1.2.1.43.8.2.1.10.1.1"
 RIBBON_LEVEL = "1.3.6.1.2.1.43.11.1.1.9.1.1"

@@ -19,7 +19,7 @@ import pytest
 from snmp_support import DATA, SNMPSIM, V3, RunningSim, Snmpsim, ViewHolder, answers, free_udp_port
 
 from printd.sim.snmp_agent import SimSnmpAgent
-from tests.conftest import missing
+from tests.conftest import require_python_tool
 
 
 @pytest.fixture
@@ -39,10 +39,7 @@ def sim_agent() -> Iterator[Callable[..., RunningSim]]:
 
 @pytest.fixture(scope="session")
 def snmpsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpsim]:
-    if not SNMPSIM.exists():
-        missing(
-            f"snmpsim's command {SNMPSIM}", "install the PyPI package snmpsim (`make test` does)"
-        )
+    require_python_tool(SNMPSIM.name, "snmpsim")
     root = tmp_path_factory.mktemp("snmpsim")
     data = root / "data"
     data.mkdir()

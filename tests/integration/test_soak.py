@@ -77,7 +77,12 @@ class Operator:
         deadline = time.monotonic() + 10
         while self.sim.snapshot().printing and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.5)  # let printd book the card that just came out, if one did
+        # Let printd book the card that just came out, if one did: no job is left printing.
+        self.daemon.wait_for(
+            lambda: not self.daemon.ctl_json("jobs", "--state", "printing")["jobs"],
+            what="the last card booked",
+            timeout=120,
+        )
         out = self.sim.snapshot().cards_ejected - self.daemon_printed()
         for job in sorted(interrupted, key=lambda j: j["updated_at"]):
             self.daemon.ctl("reconcile", job["id"], "--printed" if out > 0 else "--spoiled")

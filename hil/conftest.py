@@ -106,6 +106,9 @@ def _step_timeout(config: pytest.Config) -> float:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The checks build on one another in file order (identity, status, link, printing, guided
+    # steps): the development venv's pytest-randomly must not shuffle them.
+    config.option.randomly_reorganize = False
     config.addinivalue_line(
         "markers",
         "needs(*capabilities): skip unless the printer has them (" + ", ".join(CAPABILITIES) + ")",

@@ -9,7 +9,15 @@ from PIL import Image
 
 from hil.rig import Counters, Rig
 from printd.drivers.base import CardRequest, PrintResult
-from printd.queue.ledger import ribbon_prints_for
+
+
+def ribbon_prints_for(ribbon_type: str, front: bool, back: bool, back_is_mono: bool) -> int:
+    """Prints (panel sets) one card takes from a ribbon, as DESIGN §3 writes the rule: the
+    suite's own statement of it, to hold the driver and the printer's counters against."""
+    sides = int(front) + int(back)
+    if ribbon_type == "ymckok" and back and back_is_mono:
+        return 1
+    return sides
 
 
 def installed_ribbon(rig: Rig) -> str:

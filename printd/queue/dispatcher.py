@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
@@ -33,10 +34,15 @@ from printd.queue.jobs import JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import Job, Store
 
-if TYPE_CHECKING:
-    from printd.telemetry.metrics import Timings
-
 ACTOR = "printd"
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Where the dispatcher reports durations (histograms the collector cannot derive)."""
+
+    job_done: Callable[[float], None]  # submit → printed
+    card_done: Callable[[float], None]  # one attempt in the printer
 
 
 @dataclass

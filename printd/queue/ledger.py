@@ -58,11 +58,3 @@ EFFECTS: dict[tuple[Item, Kind], tuple[tuple[str, int, bool], ...]] = {
     (Item.RIBBONS, Kind.INSTALLED): (("stock_ribbons", -1, False), ("ribbons_installed", +1, True)),
     (Item.RIBBON_PRINTS, Kind.USED): (("ribbon_prints_used", +1, True),),
 }
-
-
-def ribbon_prints_for(ribbon_type: str, front: bool, back: bool, back_is_mono: bool) -> int:
-    """Prints (panel sets) one card takes from a ribbon (DESIGN §3)."""
-    sides = int(front) + int(back)
-    if ribbon_type == "ymckok" and back and back_is_mono:
-        return 1
-    return sides

@@ -19,7 +19,7 @@ from prometheus_client.registry import Collector
 from printd import __version__
 from printd.config import SuppliesConfig
 from printd.drivers.status import Condition, PrinterState
-from printd.queue.dispatcher import PrinterRuntime
+from printd.queue.dispatcher import PrinterRuntime, Timings
 from printd.queue.jobs import JobState
 from printd.queue.store import Store
 from printd.telemetry.forecast import (
@@ -31,14 +31,6 @@ from printd.telemetry.forecast import (
 )
 
 FORECAST_CACHE_SECONDS = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class Timings:
-    """Where the dispatcher reports durations (histograms the collector cannot derive)."""
-
-    job_done: Callable[[float], None]  # submit → printed
-    card_done: Callable[[float], None]  # one attempt in the printer
 
 
 class PrintdCollector(Collector):

@@ -46,6 +46,8 @@ class ConsoleConfig:
     """The counter console: off unless `[console] listen` names a loopback port."""
 
     listen: str | None = None
+    # How long the address `printctl console` prints stays good (it is good once).
+    token_seconds: float = 60.0
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -256,10 +258,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 def _console(section: _Section) -> ConsoleConfig:
     listen = section.text("listen", None)
+    token_seconds = section.number("token_seconds", 60.0, 1.0, 600.0)
     section.finish()
     if listen is None:
         return ConsoleConfig()
-    config = ConsoleConfig(listen)
+    config = ConsoleConfig(listen, token_seconds)
     try:
         host, port = config.host_port
     except ValueError:

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from printd import __version__
 from printd.api import build_app, secure_socket
 from printd.config import Config, load_config
+from printd.console.token import LoginUrl, add_token_route
 from printd.devices import BuiltPrinter, build_printer
 from printd.drivers.status import PrinterStatus
 from printd.errors import ConfigError, PrintdError
@@ -82,6 +83,7 @@ class Daemon:
         self.printers: dict[str, BuiltPrinter] = {}
         self.dispatchers: list[Dispatcher] = []
         self._runners: list[web.AppRunner] = []
+        self._console_login: LoginUrl | None = None  # set when [console] is on
         self._snmp_closers: list[Callable[[], Awaitable[None]]] = []
 
     def runtimes(self) -> list[PrinterRuntime]:
@@ -138,8 +140,16 @@ class Daemon:
                 self.wake,
                 {n: b.hands for n, b in self.printers.items() if b.hands is not None},
             )
+            console = None
+            if cfg.console.listen:
+                from printd.console.app import Console
+
+                console = Console(cfg, service, collector.forecasts, self.runtimes)
+                self._console_login = console.login_url
             await self._serve_api(service, collector)
             await self._serve_metrics(registry)
+            if console is not None:
+                self._runners.append(await console.start())
             self._install_signals()
             for dispatcher in self.dispatchers:
                 if dispatcher.printer.status:
@@ -305,6 +315,7 @@ class Daemon:
             path.unlink()  # a stale socket of a previous run: we hold the state-dir lock
 
         app = build_app(service, collector.forecasts)
+        add_token_route(app, self._console_login)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         old_umask = os.umask(0o117)  # the socket is born 0660, never briefly world-writable

@@ -130,6 +130,10 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
     report = sub.add_parser("report", help=_("the daily reconciliation of blanks"))
     report.add_argument("--day", help=_("YYYY-MM-DD (default: today)"))
     report.add_argument("--csv", action="store_true", help=_("as CSV for a spreadsheet"))
+    console = sub.add_parser("console", help=_("the counter console: its address, to open"))
+    console.add_argument(
+        "--open", action="store_true", help=_("open it in this computer's web browser")
+    )
     audit = sub.add_parser("audit", help=_("verify the audit trail"))
     audit.add_argument("action", choices=["verify"])
     completion = sub.add_parser("completion", help=_("print a shell completion script"))
@@ -340,6 +344,16 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
         if args.csv:
             return data, render.report_csv(t, data, station), 0
         return data, render.report(t, data, station), 0
+    if verb == "console":
+        data = client.call("POST", "/v1/console/token", {})
+        if args.open:
+            import webbrowser
+
+            webbrowser.open(data["url"])
+        text = t.gettext(
+            "Open the counter console at this address; it works once, within {seconds} s:"
+        ).format(seconds=data["expires_in"])
+        return data, f"{text}\n{data['url']}", 0
     data = client.call("GET", "/v1/audit/verify")
     text = (
         t.gettext("audit trail intact")

@@ -204,6 +204,10 @@ DAEMON_MESSAGES = (
         "(or `printctl reprint`)"
     ),
     "no printer {printer} (printers: {printers})",
+    (
+        'the console is off; set [console] listen = "127.0.0.1:PORT" in printd.toml '
+        "and restart printd"
+    ),
     "printer: more than one printer here; name one with --printer ({printers})",
 )
 

@@ -12,6 +12,8 @@ from printd.queue.jobs import JobState
 from tests.conftest import REPO
 
 SOURCES = [REPO / "printd" / "cli" / n for n in ("ctl.py", "render.py", "client.py")]
+# The counter console asks the same catalog for its words.
+SOURCES += sorted((REPO / "printd" / "console").glob("*.py"))
 PRINTER_STATES = tuple(s.value for s in PrinterState)
 CONDITIONS = tuple(c.value for c in Condition)
 JOB_STATES = tuple(s.value for s in JobState)

@@ -159,8 +159,8 @@ def _text(body: dict[str, Any], field: str, *, required: bool, limit: int = 64) 
 
 
 def _day(value: str | None) -> str | None:
-    if value is None:
-        return None
+    if value is None or value in ("today", "yesterday"):
+        return value  # in the station's zone: the service knows it
     when = None
     if DAY_PATTERN.fullmatch(value):
         try:
@@ -168,7 +168,7 @@ def _day(value: str | None) -> str | None:
         except ValueError:
             when = None
     if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
-        raise JobError(f"day: {value!r} is not a date like 2026-11-27")
+        raise JobError(f"day: {value!r} is not a date like 2026-11-27, today or yesterday")
     return value
 
 

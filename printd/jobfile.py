@@ -19,7 +19,13 @@ from printd.errors import JobError
 from printd.queue.store import JobSpec
 
 CARD_SIZE = (1016, 648)  # CR-80 at 300 dpi, landscape
-MAX_IMAGE_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_BYTES = 50 * 1024 * 1024  # a printer-ready file: the vendor decides its size
+# A card side is 1016×648 pixels. Stored without any compression at 16 bits per channel with
+# alpha (the most PNG can spend on it) that is 5.3 MB, plus zlib's per-block bytes. Anything
+# larger carries data that is not the card (padding, chunks after IEND) and would sit in the
+# spool for spool_retention_days: refused, with the reason.
+MAX_PNG_BYTES = 8 * 1024 * 1024
+MAX_PNG_MB = MAX_PNG_BYTES // 2**20
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 NIK_PATTERN = re.compile(r"[0-9]{16}")  # \d would also take Arabic-Indic digits
 DATA_URL_PREFIX = "data:image/png;base64,"
@@ -46,8 +52,11 @@ class ParsedJob:
 
 
 def png_size(data: bytes, field: str) -> tuple[int, int]:
-    if len(data) > MAX_IMAGE_BYTES:
-        raise JobError(f"{field}: image is {len(data) // 2**20} MB; the limit is 50 MB")
+    if len(data) > MAX_PNG_BYTES:
+        raise JobError(
+            f"{field}: image is {len(data) // 2**20} MB; a card side is never more than "
+            f"{MAX_PNG_MB} MB, so this file holds something else"
+        )
     if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 33:
         raise JobError(f"{field}: not a PNG image")
     width, height = struct.unpack(">II", data[16:24])
@@ -73,8 +82,11 @@ def _image(value: Any, field: str, base: Path | None) -> bytes:
         path = (base / value).resolve()
         try:
             size = path.stat().st_size
-            if size > MAX_IMAGE_BYTES:
-                raise JobError(f"{field}: {path} is {size // 2**20} MB; the limit is 50 MB")
+            if size > MAX_PNG_BYTES:
+                raise JobError(
+                    f"{field}: {path} is {size // 2**20} MB; a card side is never more than "
+                    f"{MAX_PNG_MB} MB, so this file holds something else"
+                )
             data = path.read_bytes()
         except FileNotFoundError:
             raise JobError(f"{field}: image file {path} not found") from None

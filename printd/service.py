@@ -22,7 +22,7 @@ from printd.jobfile import parse_job
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import FINAL_STATES, JobState
 from printd.queue.ledger import Entry, Item, Kind
-from printd.queue.store import JobSpec, Store
+from printd.queue.store import Job, JobSpec, Store
 from printd.telemetry.forecast import Forecast
 
 # A reprint this soon after printd printed the same card itself asks for confirmation; past a
@@ -50,6 +50,21 @@ class Service:
 
     def __post_init__(self) -> None:
         self.log = structlog.get_logger("printd.service")
+        self.tz = ZoneInfo(self.config.daemon.timezone)
+
+    def iso(self, at: float | None) -> str | None:
+        """A moment for JSON readers: ISO 8601 in the station's zone, with its offset."""
+        if at is None:
+            return None
+        return datetime.fromtimestamp(at, self.tz).isoformat(timespec="seconds")
+
+    def _public(self, job: Job) -> dict[str, Any]:
+        """A job as the API shows it. The epoch fields stay for the scripts written against
+        them; the `*_iso` twins are what a person or a new script reads."""
+        out = job.public()
+        out["submitted_at_iso"] = self.iso(job.submitted_at)
+        out["updated_at_iso"] = self.iso(job.updated_at)
+        return out
 
     # ---- jobs ------------------------------------------------------------------------------
 
@@ -59,11 +74,13 @@ class Service:
         if created:
             self.log.info("job_submitted", job_id=job.id, sides=job.sides, actor=actor)
             self.wake.set()
-        return job.public(), created
+        return self._public(job), created
 
     def job(self, job_id: str) -> dict[str, Any]:
-        out = self.store.get(job_id).public()
-        out["events"] = self.store.events(job_id)
+        out = self._public(self.store.get(job_id))
+        out["events"] = [
+            dict(event, at_iso=self.iso(event["at"])) for event in self.store.events(job_id)
+        ]
         return out
 
     def jobs(self, state: str | None) -> list[dict[str, Any]]:
@@ -72,7 +89,7 @@ class Service:
         except ValueError:
             known = ", ".join(s.value for s in JobState)
             raise JobError(f"state: unknown job state {state!r} (known: {known})") from None
-        return [j.public() for j in self.store.jobs(wanted)]
+        return [self._public(j) for j in self.store.jobs(wanted)]
 
     def _move(
         self,
@@ -85,7 +102,7 @@ class Service:
         job = self.store.transition(job_id, target, actor=actor, reason=reason, expect=expect)
         self.log.info("job_changed", job_id=job_id, state=str(target), actor=actor)
         self.wake.set()
-        return job.public()
+        return self._public(job)
 
     def cancel(self, job_id: str, actor: str) -> dict[str, Any]:
         job = self.store.get(job_id)
@@ -148,7 +165,7 @@ class Service:
         # The reason is the operator's free text: it stays in the audit trail, not in the log.
         self.log.info("job_reprinted", job_id=job.id, reprint_of=job_id, actor=actor)
         self.wake.set()
-        return job.public()
+        return self._public(job)
 
     def _refuse_second_card(
         self, job_id: str, spoiled: list[dict[str, Any]], events: list[dict[str, Any]]
@@ -178,7 +195,7 @@ class Service:
 
     def _clock(self, at: float) -> str:
         """A moment as the station's people read it: their zone, to the minute."""
-        moment = datetime.fromtimestamp(at, ZoneInfo(self.config.daemon.timezone))
+        moment = datetime.fromtimestamp(at, self.tz)
         return moment.strftime("%Y-%m-%d %H:%M")
 
     def reconcile(self, job_id: str, outcome: str, actor: str) -> dict[str, Any]:
@@ -227,7 +244,7 @@ class Service:
             raise JobError("outcome: must be 'printed' or 'spoiled'")
         self.log.info("job_reconciled", job_id=job_id, outcome=outcome, actor=actor)
         self.wake.set()
-        return moved.public()
+        return self._public(moved)
 
     # ---- supplies --------------------------------------------------------------------------
 
@@ -345,9 +362,18 @@ class Service:
             entry.update(supplies["printers"].get(rt.name, {}))
             printers.append(entry)
         queue = {s.value: self.store.total("jobs_state", "", s) for s in JobState}
+        # Each interrupted card needs a person at the trays: named with the job, never only
+        # counted, so it cannot hide behind an idle printer.
+        interrupted = [
+            {"id": j.id, "printer": j.printer, "updated_at_iso": self.iso(j.updated_at)}
+            for j in self.store.jobs(JobState.INTERRUPTED)
+        ]
         return {
             "station": self.config.daemon.station,
+            # The zone every time shown to a person is read in (printctl has no config).
+            "timezone": self.config.daemon.timezone,
             "printers": printers,
+            "interrupted": interrupted,
             "queue": queue,
             "today": {"printed": today["printed"], "spoiled": today["spoiled_total"]},
             "stock": {
@@ -368,9 +394,15 @@ class Service:
 
     def report(self, day: str | None) -> dict[str, Any]:
         """The daily reconciliation an office signs: it balances to the card."""
-        tz = ZoneInfo(self.config.daemon.timezone)
+        tz = self.tz
+        today = datetime.now(tz).date()
         try:
-            when = date.fromisoformat(day) if day else datetime.now(tz).date()
+            if day in (None, "today"):
+                when = today
+            elif day == "yesterday":
+                when = today - timedelta(days=1)
+            else:
+                when = date.fromisoformat(str(day))
         except ValueError:
             raise JobError(f"day: {day!r} is not a date like 2026-11-27") from None
         start = datetime(when.year, when.month, when.day, tzinfo=tz)
@@ -408,8 +440,12 @@ class Service:
         opening_total = opening["stock"] + opening["hoppers"]
         closing_total = closing_stock + closing_hoppers
         return {
+            "station": self.config.daemon.station,
             "day": when.isoformat(),
             "timezone": self.config.daemon.timezone,
+            "generated_at": self.iso(time.time()),
+            "printers": self._report_printers(start.timestamp(), end.timestamp()),
+            "cards": self._report_cards(start.timestamp(), end.timestamp()),
             "opening": {**opening, "total": opening_total},
             "received": moves["received"],
             "loaded": moves["loaded"],
@@ -426,6 +462,72 @@ class Service:
             - spoiled_total
             - closing_total,
         }
+
+    def _report_printers(self, start: float, end: float) -> list[dict[str, Any]]:
+        """Per printer: what identifies it on paper and the day's ribbon figures."""
+        identity = {rt.name: rt.public() for rt in self.runtimes()}
+        out = []
+        for p in self.config.printers:
+            seen = identity.get(p.name, {})
+            installed = self.store.db.execute(
+                "SELECT count(*) FROM ribbons WHERE printer = ? AND installed_at >= ?"
+                " AND installed_at < ?",
+                (p.name, start, end),
+            ).fetchone()[0]
+            used = self.store.db.execute(
+                "SELECT coalesce(sum(quantity), 0) FROM ledger WHERE item = ? AND kind = ?"
+                " AND printer = ? AND at >= ? AND at < ?",
+                (Item.RIBBON_PRINTS, Kind.USED, p.name, start, end),
+            ).fetchone()[0]
+            ribbon = self.store.ribbon(p.name)
+            out.append(
+                {
+                    "name": p.name,
+                    "model": seen.get("model"),
+                    "serial": seen.get("serial"),
+                    "ribbons_installed": int(installed),
+                    "ribbon_prints_used": int(used),
+                    # Left on the ribbon in the printer now, as the report is generated.
+                    "ribbon_type": ribbon["type"] if ribbon else None,
+                    "ribbon_left": ribbon["remaining"] if ribbon else None,
+                }
+            )
+        return out
+
+    def _report_cards(self, start: float, end: float) -> list[dict[str, Any]]:
+        """The day's spoiled and interrupted cards, each with its job and reason: the list an
+        office checks against the reject box before signing."""
+        cards: list[dict[str, Any]] = [
+            {
+                "at_iso": self.iso(at),
+                "job": job_id,
+                "printer": printer,
+                "outcome": "spoiled",
+                "reason": reason or "unspecified",
+            }
+            for at, job_id, printer, reason in self.store.db.execute(
+                "SELECT at, job_id, printer, reason FROM ledger WHERE item = ? AND kind = ?"
+                " AND at >= ? AND at < ? ORDER BY seq",
+                (Item.BLANKS, Kind.SPOILED, start, end),
+            )
+        ]
+        for at, job_id, printer in self.store.db.execute(
+            "SELECT at, job_id, printer FROM events WHERE to_state = ? AND at >= ? AND at < ?"
+            " ORDER BY seq",
+            (JobState.INTERRUPTED, start, end),
+        ):
+            state = self.store.get(job_id).state
+            cards.append(
+                {
+                    "at_iso": self.iso(at),
+                    "job": job_id,
+                    "printer": printer,
+                    "outcome": "interrupted",
+                    # Still interrupted: nobody has looked yet; else what the operator found.
+                    "reason": str(state),
+                }
+            )
+        return sorted(cards, key=lambda c: str(c["at_iso"]))
 
     def audit_verify(self) -> dict[str, Any]:
         broken = self.store.verify_chain()

@@ -16,6 +16,7 @@ from gettext import NullTranslations
 from pathlib import Path
 from typing import IO, Any
 
+from printd import __version__
 from printd.cli import render
 from printd.cli.client import EXIT_UNREACHABLE, ApiError, Client
 from printd.cli.i18n import (
@@ -57,19 +58,42 @@ def find_socket(args: argparse.Namespace) -> Path:
     return SYSTEM_SOCKET
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
-    return value
+def whole_number(t: NullTranslations) -> Any:
+    """argparse's type for a count, refusing in the operator's language."""
+
+    def positive_int(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                t.gettext("{value!r} is not a whole number").format(value=text)
+            ) from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(
+                t.gettext("{value!r}: must be 1 or more").format(value=text)
+            )
+        return value
+
+    return positive_int
+
+
+def _json_after_the_verb(parser: argparse.ArgumentParser, text: str) -> None:
+    """`--json` is accepted after the verb too (`printctl status --json`). SUPPRESS keeps a
+    sub-command from resetting a `--json` given before the verb."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument(
+                    "--json", action="store_true", default=argparse.SUPPRESS, help=text
+                )
+                _json_after_the_verb(child, text)
 
 
 def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
     _ = t.gettext
+    positive_int = whole_number(t)
     p = argparse.ArgumentParser(prog="printctl", description=_("Talk to the printd daemon."))
+    p.add_argument("--version", action="version", version=f"printctl {__version__}")
     p.add_argument("--socket", help=_("the daemon's socket (or set PRINTD_SOCKET)"))
     p.add_argument("--config", help=_("read the socket path from this printd.toml"))
     p.add_argument("--json", action="store_true", help=_("machine-readable output"))
@@ -102,11 +126,36 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         action="store_true",
         help=_("print it even though printd warns of a second card for the same holder"),
     )
-    reconcile = sub.add_parser("reconcile", help=_("settle an interrupted job"))
-    reconcile.add_argument("job")
-    outcome = reconcile.add_mutually_exclusive_group(required=True)
-    outcome.add_argument("--printed", action="store_const", const="printed", dest="outcome")
-    outcome.add_argument("--spoiled", action="store_const", const="spoiled", dest="outcome")
+    reconcile = sub.add_parser(
+        "reconcile",
+        help=_("settle an interrupted job"),
+        description=_(
+            "printd stopped while this card was in the printer, so only a person can say what "
+            "became of it. Look in the output tray and the reject box, then say what you found. "
+            "On a terminal without --printed or --spoiled, printctl asks, and also offers "
+            "'nothing came out': the job then stays interrupted for a technician and nothing "
+            "is booked."
+        ),
+    )
+    reconcile.add_argument("job", help=_("the interrupted job's id"))
+    # Not required here: on a terminal printctl asks instead (main() checks the rest).
+    outcome = reconcile.add_mutually_exclusive_group()
+    outcome.add_argument(
+        "--printed",
+        action="store_const",
+        const="printed",
+        dest="outcome",
+        help=_("the card came out printed and good: it is booked as printed"),
+    )
+    outcome.add_argument(
+        "--spoiled",
+        action="store_const",
+        const="spoiled",
+        dest="outcome",
+        help=_(
+            "the card came out spoiled: it is booked as spoiled and prints again on a new blank"
+        ),
+    )
     blanks = sub.add_parser("blanks", help=_("blanks into or out of a hopper"))
     blanks_sub = blanks.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
@@ -138,6 +187,7 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
     audit.add_argument("action", choices=["verify"])
     completion = sub.add_parser("completion", help=_("print a shell completion script"))
     completion.add_argument("shell", choices=["bash", "zsh"])
+    _json_after_the_verb(p, _("machine-readable output"))
     return p
 
 
@@ -229,6 +279,14 @@ def submit(client: Client, args: argparse.Namespace, t: NullTranslations) -> Sub
         out.lines.append(f"[{index}/{len(valid)}] {path}: {note}")
     progress.step(len(valid), _("submitted"))
     progress.close()
+    refused = sum(1 for r in out.results if "error" in r)
+    if refused and len(files) > 1:
+        # A folder's worth of lines scrolls by: the last one says how it went.
+        out.lines.append(
+            _("{refused} of {total} job files refused, {sent} sent").format(
+                refused=refused, total=len(files), sent=len(files) - refused
+            )
+        )
     if args.wait:
         _wait(client, out, args, t)
     return out
@@ -273,6 +331,28 @@ def _reprint(client: Client, args: argparse.Namespace, t: NullTranslations) -> A
         if answer.strip().lower() not in ("y", "yes", "ya"):
             raise ConflictError(t.gettext("nothing printed")) from None
         return client.call("POST", _job_path(args.job, "reprint"), dict(body, confirm=True))
+
+
+def _ask_outcome(job_id: str, t: NullTranslations) -> str | None:
+    """On a terminal, the operator says what came out of the printer: printed, spoiled, or
+    nothing (None: the job stays interrupted and nothing is booked)."""
+    _ = t.gettext
+    print(
+        _(
+            "Job {id} was interrupted: printd cannot know what became of its card. Look in the "
+            "output tray and the reject box:"
+        ).format(id=job_id)
+    )
+    print("  1  " + _("the card came out printed and good (booked as printed)"))
+    print("  2  " + _("the card came out spoiled (booked as spoiled; it prints again)"))
+    print("  3  " + _("nothing came out (left for a technician; nothing is booked)"))
+    while True:
+        try:
+            answer = input(_("What did you find? [1/2/3] ")).strip()
+        except EOFError:
+            answer = "3"
+        if answer in ("1", "2", "3"):
+            return {"1": "printed", "2": "spoiled", "3": None}[answer]
 
 
 # ---- the verbs ------------------------------------------------------------------------------
@@ -324,12 +404,22 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
         )
         return data, text, 0
     if verb == "reconcile":
-        data = client.call("POST", _job_path(args.job, "reconcile"), {"outcome": args.outcome})
-        return data, render.job_changed(t, data["job"]), 0
+        found = args.outcome or _ask_outcome(args.job, t)
+        if found is None:
+            # "Nothing came out": the card may be stuck inside; booking either way would guess.
+            job = client.call("GET", _job_path(args.job))["job"]
+            text = t.gettext(
+                "Job {id}: left interrupted for a technician; nothing was booked. When the card "
+                "is found, run `printctl reconcile {id}` again."
+            ).format(id=args.job)
+            return {"job": job, "booked": False}, text, 0
+        data = client.call("POST", _job_path(args.job, "reconcile"), {"outcome": found})
+        return data, render.reconciled(t, data["job"], found), 0
     if verb == "blanks":
         body = {"count": args.count, "printer": args.printer}
         data = client.call("POST", f"/v1/blanks/{args.action}", body)
-        return data, render.supplies(t, data), 0
+        done = render.blanks_moved(t, args.action, args.count, args.printer, data)
+        return data, done + "\n" + render.supplies(t, data), 0
     if verb == "ribbon":
         body = {"type": args.type, "capacity": args.capacity, "printer": args.printer}
         data = client.call("POST", "/v1/ribbon/install", body)
@@ -382,12 +472,19 @@ def _lang_flag(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _asks(stream: IO[str]) -> bool:
+    """A person can answer a question here (a terminal), not a script's pipe."""
+    return stream.isatty()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     t = translations(choose_language(_lang_flag(argv), os.environ))
     translate_argparse(t)
     parser = build_parser(t)
     args = parser.parse_args(argv)
+    if args.verb == "reconcile" and args.outcome is None and (args.json or not _asks(sys.stdin)):
+        parser.error(t.gettext("one of the arguments %s is required") % "--printed --spoiled")
     if args.verb == "completion":
         print(_completion(args.shell, parser), end="")
         return 0
@@ -407,10 +504,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"printctl: {error}", file=sys.stderr)
         return error.exit_code
-    if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
-    elif text:
-        print(text)
+    try:
+        if args.json:
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+        elif text:
+            print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `printctl jobs | head`: the reader has all it wanted. Point stdout at /dev/null so
+        # the interpreter's final flush does not raise again, and end as quietly as `cat`.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return code
 
 

@@ -7,9 +7,8 @@ Data comes as the API returns it (see docs/api/openapi.yaml).
 from __future__ import annotations
 
 import io
-import time
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from gettext import NullTranslations
 from typing import Any
 
@@ -51,10 +50,12 @@ def bar(value: int | None, total: int | None) -> str:
     return "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]"
 
 
-def when(ts: float | None) -> str:
-    if ts is None:
+def when(iso: str | None) -> str:
+    """A moment as the daemon dated it, in the station's zone (its offset is in the text):
+    never in the zone of the machine printctl runs on, so `jobs`, `show` and `report` agree."""
+    if not iso:
         return ""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M")
 
 
 def _word(t: NullTranslations, context: str, code: str) -> str:
@@ -224,9 +225,24 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
     return out
 
 
+def interrupted_to_do(t: NullTranslations, data: dict[str, Any]) -> list[str]:
+    """One line per interrupted card, with the exact command that settles it."""
+    return [
+        f"{pad(t.gettext('To do'), 12)}"
+        + t.gettext(
+            "job {id} was interrupted on {printer}: look in the output tray and the reject box, "
+            "then `printctl reconcile {id}`"
+        ).format(id=j["id"], printer=j["printer"] or "-")
+        for j in data.get("interrupted", ())
+    ]
+
+
 def status(t: NullTranslations, data: dict[str, Any]) -> str:
     _ = t.gettext
     out = [_("Station {station}").format(station=data["station"])]
+    to_do_lines = interrupted_to_do(t, data)
+    if to_do_lines:
+        out += ["", *to_do_lines]
     for p in data["printers"]:
         out += ["", *_printer_block(t, p)]
     queue = data["queue"]
@@ -269,7 +285,7 @@ def jobs(t: NullTranslations, items: list[dict[str, Any]]) -> str:
             job_state(t, j["state"]),
             j["printer"] or "-",
             str(j["attempts"]),
-            when(j["updated_at"]),
+            when(j.get("updated_at_iso")),
             translate_job_reason(t, j["reason"] or ""),
         ]
         for j in items
@@ -296,7 +312,7 @@ def job(t: NullTranslations, j: dict[str, Any]) -> str:
         out.append("  " + _("reprint of {job}").format(job=j["reprint_of"]))
     rows = [
         [
-            when(e["at"]),
+            when(e.get("at_iso")),
             f"{job_state(t, e['from']) if e['from'] else ''}→{job_state(t, e['to'])}"
             if e["to"]
             else e["kind"],
@@ -313,14 +329,48 @@ def job_changed(t: NullTranslations, j: dict[str, Any]) -> str:
     return t.gettext("Job {id}: {state}").format(id=j["id"], state=job_state(t, j["state"]))
 
 
+def reconciled(t: NullTranslations, j: dict[str, Any], outcome: str) -> str:
+    """What reconcile did, in the words of the counter, not a bare state."""
+    if outcome == "printed":
+        text = t.gettext("Job {id}: booked as printed; the card counts as made.")
+    else:
+        text = t.gettext(
+            "Job {id}: booked as spoiled; it prints again on a new blank, ahead of jobs "
+            "submitted after it."
+        )
+    return text.format(id=j["id"])
+
+
 # ---- supplies -------------------------------------------------------------------------------
+
+
+def blanks_moved(
+    t: NullTranslations, action: str, count: int, printer: str | None, data: dict[str, Any]
+) -> str:
+    """What `blanks load/unload` did, before the figures it left."""
+    name = printer or next(iter(data["printers"]), "-")
+    if action == "load":
+        text = t.ngettext(
+            "Loaded {count} blank from office stock into the hopper of {printer}.",
+            "Loaded {count} blanks from office stock into the hopper of {printer}.",
+            count,
+        )
+    else:
+        text = t.ngettext(
+            "Took {count} blank out of the hopper of {printer}, back to office stock.",
+            "Took {count} blanks out of the hopper of {printer}, back to office stock.",
+            count,
+        )
+    return text.format(count=count, printer=name)
 
 
 def supplies(t: NullTranslations, data: dict[str, Any]) -> str:
     _ = t.gettext
+    blanks, ribbons = data["stock_blanks"], data["stock_ribbons"]
     out = [
-        _("Office stock: {blanks} blanks, {ribbons} ribbons").format(
-            blanks=data["stock_blanks"], ribbons=data["stock_ribbons"]
+        _("Office stock: {blanks}, {ribbons}").format(
+            blanks=t.ngettext("{n} blank", "{n} blanks", blanks).format(n=blanks),
+            ribbons=t.ngettext("{n} ribbon", "{n} ribbons", ribbons).format(n=ribbons),
         )
     ]
     rows = []

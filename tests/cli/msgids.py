@@ -42,6 +42,10 @@ def source_msgids(path: Path) -> set[str]:
             text = _string(node.args[0])
             if text is not None:
                 found.add(text)
+        elif name == "ngettext" and len(node.args) >= 2:
+            one, many = _string(node.args[0]), _string(node.args[1])
+            if one is not None and many is not None:
+                found.add(f"{one}\0{many}")  # how gettext keys a plural message
     return found
 
 

@@ -169,7 +169,10 @@ def test_interrupted_job_is_reconciled_and_spoils_are_listed_by_reason(
     assert daemon.ctl_json("show", "example-0001")["job"]["state"] == "interrupted"
     assert "interrupted 1" in daemon.ctl("status").stdout
     settled = daemon.ctl("reconcile", "example-0001", "--spoiled")
-    assert settled.stdout.strip() == "Job example-0001: queued"
+    assert settled.stdout.strip() == (
+        "Job example-0001: booked as spoiled; it prints again on a new blank, ahead of jobs "
+        "submitted after it."
+    )
     report = daemon.ctl_json("report")
     assert report["spoiled"] == {"interrupted": 1}
     text = daemon.ctl("--lang", "id", "report").stdout
@@ -194,9 +197,10 @@ def test_submit_checks_every_file_first_and_shows_progress(
     lines = result.stdout.splitlines()
     assert lines[0].startswith("refused: ") and "a-broken.json: not valid JSON" in lines[0]
     assert lines[1].startswith("refused: ") and "nowhere.png not found" in lines[1]
-    assert [line.split(": ", 1)[1] for line in lines[2:]] == [
+    assert [line.split(": ", 1)[1] for line in lines[2:-1]] == [
         f"job c-good-{n} queued" for n in range(3)
     ]
+    assert lines[-1] == "2 of 5 job files refused, 3 sent"
     assert "3/3 submitted" in result.stderr  # progress, asked for off a terminal
     mixed = daemon.ctl(
         "--json",

@@ -1,0 +1,182 @@
+"""An operator's day at the counter (issue 16): one time zone, interrupted cards that cannot
+hide, and printctl saying what it did. The daemon runs as a real process on the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import struct
+import subprocess
+import zlib
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tests.conftest import BIN, EXAMPLES
+
+STATION_ZONE = ZoneInfo("Asia/Jakarta")  # [daemon] timezone's default
+
+
+def _printctl(daemon: Any, *argv: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    # The machine's clock zone is UTC here on purpose: what a person reads must not follow it.
+    env = {**os.environ, "TZ": "UTC", "LANG": "C.UTF-8"}
+    env.pop("LC_ALL", None)
+    return subprocess.run(
+        [str(BIN / "printctl"), "--socket", str(daemon.socket), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        **kwargs,
+    )
+
+
+def test_every_time_a_person_reads_is_in_the_stations_zone(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    daemon.stock_up(10)
+    daemon.ctl("submit", "--wait", str(EXAMPLES / "example-0001.json"))
+    job = daemon.ctl_json("show", "example-0001")["job"]
+    station_time = datetime.fromtimestamp(job["updated_at"], STATION_ZONE)
+    assert job["updated_at_iso"] == station_time.isoformat(timespec="seconds")
+    assert job["updated_at_iso"].endswith("+07:00")
+    assert all(e["at_iso"].endswith("+07:00") for e in job["events"])
+    shown = station_time.strftime("%Y-%m-%d %H:%M")
+    listed = _printctl(daemon, "jobs").stdout
+    assert shown in listed, listed
+    assert shown in _printctl(daemon, "show", "example-0001").stdout
+    assert daemon.ctl_json("status")["timezone"] == "Asia/Jakarta"
+
+    today = datetime.now(STATION_ZONE).date()
+    report = json.loads(_printctl(daemon, "--json", "report", "--day", "today").stdout)
+    assert report["day"] == today.isoformat() and report["station"] == "test"
+    assert report["generated_at"].endswith("+07:00")
+    yesterday = json.loads(_printctl(daemon, "report", "--day", "yesterday", "--json").stdout)
+    assert date.fromisoformat(yesterday["day"]) == today - timedelta(days=1)
+
+
+def _interrupt(daemon: Any) -> None:
+    daemon.start()
+    daemon.stock_up(10)
+    daemon.ctl("submit", str(EXAMPLES / "example-0001.json"))
+    daemon.wait_for(
+        lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printing",
+        what="printing",
+    )
+    daemon.stop(signal.SIGKILL)
+    daemon.start()
+
+
+def _on_a_terminal(daemon: Any, answer: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """printctl with a terminal for its input: the operator types `answer`."""
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode())
+        return _printctl(daemon, *argv, stdin=terminal)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def test_an_interrupted_card_is_named_asked_about_and_settled(make_daemon: Any) -> None:
+    daemon = make_daemon(device="sim://primacy?print_seconds=3")
+    _interrupt(daemon)
+    status = daemon.ctl("status").stdout
+    assert (
+        "To do       job example-0001 was interrupted on counter-1: look in the output tray "
+        "and the reject box, then `printctl reconcile example-0001`"
+    ) in status
+    assert daemon.ctl_json("status")["interrupted"][0]["id"] == "example-0001"
+
+    helped = " ".join(daemon.ctl("reconcile", "--help").stdout.split())
+    assert "printed and good: it is booked as printed" in helped
+    assert "prints again on a new blank" in helped and "nothing came out" in helped
+
+    # Off a terminal, a missing choice is a usage error, as before: a script never hangs.
+    scripted = _printctl(daemon, "reconcile", "example-0001", stdin=subprocess.DEVNULL)
+    assert scripted.returncode == 2 and "--printed --spoiled" in scripted.stderr
+
+    ledger_before = daemon.ctl_json("report")
+    nothing = _on_a_terminal(daemon, "3\n", "reconcile", "example-0001")
+    assert nothing.returncode == 0, nothing.stderr
+    assert "1  the card came out printed and good" in nothing.stdout
+    assert (
+        "Job example-0001: left interrupted for a technician; nothing was booked." in nothing.stdout
+    )
+    assert daemon.ctl_json("show", "example-0001")["job"]["state"] == "interrupted"
+    after = daemon.ctl_json("report")
+    assert {k: v for k, v in after.items() if k != "generated_at"} == {
+        k: v for k, v in ledger_before.items() if k != "generated_at"
+    }
+
+    spoiled = _on_a_terminal(daemon, "2\n", "--lang", "id", "reconcile", "example-0001")
+    assert "Pekerjaan example-0001: dicatat sebagai rusak; dicetak ulang" in spoiled.stdout
+    assert daemon.ctl_json("report")["spoiled"] == {"interrupted": 1}
+    assert "was interrupted" not in daemon.ctl("status").stdout
+
+
+def _padded_png(path: Path, size: int) -> Path:
+    """The example's front, correct size, with a private chunk padding it to `size` bytes."""
+    data = (EXAMPLES / "example-0001-front.png").read_bytes()
+    end = data.rindex(b"IEND") - 4
+    filler = b"\0" * (size - len(data) - 12)
+    chunk = struct.pack(">I", len(filler)) + b"prVt" + filler
+    chunk += struct.pack(">I", zlib.crc32(b"prVt" + filler))
+    path.write_bytes(data[:end] + chunk + data[end:])
+    return path
+
+
+def test_small_things_at_the_counter(make_daemon: Any, tmp_path: Path) -> None:
+    version = _printctl(make_daemon(), "--version")
+    assert version.returncode == 0 and version.stdout.startswith("printctl ")
+    daemon = make_daemon()
+    daemon.start()
+    assert json.loads(daemon.ctl("status", "--json").stdout)["station"] == "test"
+    received = daemon.ctl("stock", "receive", "--blanks", "1", "--ribbons", "1").stdout
+    assert "Office stock: 1 blank, 1 ribbon" in received
+    loaded = daemon.ctl("blanks", "load", "1").stdout
+    assert loaded.startswith("Loaded 1 blank from office stock into the hopper of counter-1.")
+    whole = daemon.ctl("--lang", "id", "blanks", "load", "abc", check=False)
+    assert "'abc' bukan bilangan bulat" in whole.stderr
+
+    # A reader that has gone (`printctl jobs | head`) ends printctl quietly.
+    reader = subprocess.Popen(
+        [str(BIN / "printctl"), "--socket", str(daemon.socket), "jobs"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.close()
+    complaint = reader.stderr.read().decode()
+    reader.wait()
+    assert "Traceback" not in complaint and "BrokenPipeError" not in complaint, complaint
+
+    padded = tmp_path / "padded-front.png"
+    _padded_png(padded, 50 * 10**6)
+    job = tmp_path / "padded.json"
+    job.write_text(
+        json.dumps(
+            {
+                "id": "padded",
+                "document": "ktp-el",
+                "holder": {"nik": "9901010101900009", "name": "CONTOH"},
+                "front": str(padded),
+            }
+        )
+    )
+    refused = daemon.ctl("submit", str(job), check=False)
+    assert refused.returncode == 65
+    assert "a card side is never more than 8 MB" in refused.stdout
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "a.json").write_text("{ nope")
+    (folder / "b.json").write_text("[]")
+    (folder / "c.json").write_text((EXAMPLES / "example-0002.json").read_text())
+    for image in (EXAMPLES / "example-0002-front.png", EXAMPLES / "back.png"):
+        (folder / image.name).write_bytes(image.read_bytes())
+    batch = daemon.ctl("submit", str(folder), check=False)
+    assert batch.stdout.splitlines()[-1] == "2 of 3 job files refused, 1 sent", batch.stdout

@@ -12,7 +12,7 @@ CONFIG ?= config/printd.sim.toml
 APT_PACKAGES := snmp socat libusb-1.0-0 prometheus prometheus-alertmanager systemd shellcheck strace
 APT_TOOLS := snmpwalk snmpbulkwalk socat promtool prometheus amtool systemd-analyze shellcheck strace
 
-.PHONY: run test lint typecheck unit bench soak hil install uninstall examples clean system-deps
+.PHONY: run test lint typecheck unit bench soak mutate hil install uninstall examples clean system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -54,6 +54,16 @@ bench: $(STAMP) system-deps
 
 soak: $(STAMP) system-deps
 	PRINTD_SOAK=full $(BIN)/pytest -q -m slow tests
+
+# Mutation testing of the queue and the Evolis codec's reply handling (docs/testing.md). Slow:
+# hours for the whole set on two cores, so never part of `make test`. MUTANTS narrows it, e.g.
+# make mutate MUTANTS="'printd.queue.jobs*'"; mutants/ keeps results between runs.
+MUTANTS ?= 'printd.queue.*' 'printd.drivers.evolis.codec.x_split_reply*' \
+  'printd.drivers.evolis.codec.x_decode_reply*' 'printd.drivers.evolis.codec.x_decode_rst*' \
+  'printd.drivers.evolis.codec.x_status_from_rst*'
+mutate: $(STAMP) system-deps
+	nice -n 10 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_report.py
 
 hil: $(STAMP)
 ifdef SURVEY

@@ -148,3 +148,20 @@ def test_a_job_fails_after_max_attempts_spoiled_cards_and_never_takes_another_bl
     ).fetchone()[0]
     assert spoiled == MAX_ATTEMPTS
     assert station.store.total("hopper", station.name) == 10 - MAX_ATTEMPTS
+
+
+def test_a_printed_card_is_booked_to_its_job_printer_and_ribbon(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1", sides=2)
+    station.turn()
+    assert station.state("job-1") is JobState.PRINTED
+    rows = station.store.db.execute(
+        "SELECT item, kind, quantity, printer FROM ledger WHERE job_id = 'job-1' ORDER BY seq"
+    ).fetchall()
+    name = station.name
+    assert rows == [("blanks", "printed", 1, name), ("ribbon_prints", "used", 2, name)]
+    assert station.store.total("ribbon_prints_used", name) == 2
+    assert station.store.total("cards_printed", name) == 1
+    moves = [(e["to"], e["reason"]) for e in station.store.events("job-1") if e["kind"] == "job"]
+    assert moves[-1] == ("printed", "card left the printer")

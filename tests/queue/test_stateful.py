@@ -514,8 +514,14 @@ def _search(examples: int, steps: int) -> settings:
     )
 
 
-StationMachine.TestCase.settings = _search(*((1000, 100) if FULL else (60, 40)))
-SpoilHeavyStation.TestCase.settings = _search(*((500, 100) if FULL else (25, 40)))
+# `make mutate` reruns this for every mutant of the queue: a shorter search there.
+MUTATING = "MUTANT_UNDER_TEST" in os.environ
+StationMachine.TestCase.settings = _search(
+    *((1000, 100) if FULL else (20, 30) if MUTATING else (60, 40))
+)
+SpoilHeavyStation.TestCase.settings = _search(
+    *((500, 100) if FULL else (10, 30) if MUTATING else (25, 40))
+)
 test_station = pytest.mark.slow(StationMachine.TestCase)
 test_station_spoil_heavy = pytest.mark.slow(SpoilHeavyStation.TestCase)
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import structlog
 from PIL import Image
 
 from printd.config import load_config
 from printd.devices import BuiltPrinter, build_printer
+from printd.drivers.base import Outcome, PrintResult
 from printd.drivers.status import Condition, PrinterState
-from printd.queue.dispatcher import Dispatcher
+from printd.queue.dispatcher import ACTOR, Dispatcher, Timings
 from printd.queue.jobs import JobState
 from printd.queue.store import Store
 from printd.service import Service
@@ -48,6 +51,7 @@ class Station:
     dispatcher: Dispatcher
     built: BuiltPrinter
     name: str
+    jobs_done: list[float] = field(default_factory=list)  # submit → printed, as reported
 
     def submit(self, job_id: str, *, sides: int = 1) -> None:
         body = {
@@ -78,12 +82,16 @@ def station(tmp_path: Path) -> Iterator[Station]:
     store = Store(config.daemon.state_dir)
     store.open()
     built = build_printer(printer, config.daemon.state_dir)
-    dispatcher = Dispatcher(printer, built.driver, store, config.queue, asyncio.Event())
+    jobs_done: list[float] = []
+    timings = Timings(job_done=jobs_done.append, card_done=lambda _: None)
+    dispatcher = Dispatcher(
+        printer, built.driver, store, config.queue, asyncio.Event(), timings=timings
+    )
     # No hands: the ledger's loads and installs must not reach the simulated printer.
     service = Service(config, store, lambda: [dispatcher.runtime], asyncio.Event(), {})
     service.stock_receive(20, 2, "operator")
     try:
-        yield Station(store, service, dispatcher, built, printer.name)
+        yield Station(store, service, dispatcher, built, printer.name, jobs_done)
     finally:
         dispatcher._close_driver()
         built.close()
@@ -154,8 +162,10 @@ def test_a_printed_card_is_booked_to_its_job_printer_and_ribbon(station: Station
     station.service.blanks_load(5, station.name, "operator")
     station.service.ribbon_install("ymcko", None, station.name, "operator")
     station.submit("job-1", sides=2)
-    station.turn()
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
     assert station.state("job-1") is JobState.PRINTED
+    assert any(e["event"] == "job_printed" and e.get("job_id") == "job-1" for e in logs), logs
     rows = station.store.db.execute(
         "SELECT item, kind, quantity, printer FROM ledger WHERE job_id = 'job-1' ORDER BY seq"
     ).fetchall()
@@ -165,3 +175,33 @@ def test_a_printed_card_is_booked_to_its_job_printer_and_ribbon(station: Station
     assert station.store.total("cards_printed", name) == 1
     moves = [(e["to"], e["reason"]) for e in station.store.events("job-1") if e["kind"] == "job"]
     assert moves[-1] == ("printed", "card left the printer")
+
+
+def test_the_wait_reported_is_never_negative_and_counts_from_submit(station: Station) -> None:
+    """submit → printed goes to the job-duration histogram; a station clock stepped back after
+    the submit must not report a negative wait."""
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.store.clock = lambda: time.time() + 1000  # submitted "in the future"
+    station.submit("future")
+    station.turn()
+    station.store.clock = lambda: time.time() - 1000  # submitted long ago
+    station.submit("past")
+    station.turn()
+    assert station.store.get("past").state is JobState.PRINTED
+    future, past = station.jobs_done
+    assert future == 0.0
+    assert 1000 <= past < 1000 + 600  # the bound only catches nonsense, never a slow machine
+
+
+def test_a_spoiled_card_without_a_reason_is_booked_as_rejected(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    job = station.store.transition("job-1", JobState.PRINTING, actor=ACTOR, printer=station.name)
+    station.dispatcher._book(job, PrintResult(Outcome.SPOILED), structlog.get_logger())
+    reasons = station.store.db.execute(
+        "SELECT reason FROM ledger WHERE kind = 'spoiled' AND job_id = 'job-1'"
+    ).fetchall()
+    assert reasons == [("rejected",)]
+    assert station.store.total("cards_spoiled", station.name, "rejected") == 1

@@ -206,13 +206,17 @@ def load_job_file(path: Path) -> ParsedJob:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise JobError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise JobError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError:
+        raise JobError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        # The system's reason, not Python's exception text: an operator reads this.
+        raise JobError(f"{path}: cannot read: {error.strerror}") from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
+        # Where, not the parser's English words: the place is what an operator needs to fix.
         raise JobError(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno})"
         ) from None
     try:
         return parse_job(raw, base=path.parent)

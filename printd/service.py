@@ -104,6 +104,13 @@ class Service:
         self.wake.set()
         return self._public(job)
 
+    def _refuse_unless(self, job_id: str, allowed: tuple[JobState, ...], rule: str) -> None:
+        """An operator's action on a job in the wrong state, refused in a counter's words
+        (the state machine's own message names states an operator never needs)."""
+        state = self.store.get(job_id).state
+        if state not in allowed:
+            raise ConflictError(f"job {job_id} is {state}; {rule}")
+
     def cancel(self, job_id: str, actor: str) -> dict[str, Any]:
         job = self.store.get(job_id)
         if job.state is JobState.PRINTING:
@@ -111,14 +118,19 @@ class Service:
                 f"job {job_id} is in the printer now; let the card finish, then reprint or "
                 "reconcile as needed"
             )
+        self._refuse_unless(
+            job_id, (JobState.QUEUED, JobState.HELD), "only a waiting or held job is cancelled"
+        )
         return self._move(job_id, JobState.CANCELLED, actor, "cancelled by operator")
 
     def hold(self, job_id: str, actor: str) -> dict[str, Any]:
+        self._refuse_unless(job_id, (JobState.QUEUED,), "only a waiting job is held")
         return self._move(job_id, JobState.HELD, actor, "held by operator")
 
     def release(self, job_id: str, actor: str) -> dict[str, Any]:
         # Only a held job is released: `printing → queued` is the dispatcher's alone (a fault
         # before the blank moved); from an operator it would print the card a second time.
+        self._refuse_unless(job_id, (JobState.HELD,), "only a held job is released")
         return self._move(job_id, JobState.QUEUED, actor, "released by operator", JobState.HELD)
 
     def reprint(
@@ -404,7 +416,9 @@ class Service:
             else:
                 when = date.fromisoformat(str(day))
         except ValueError:
-            raise JobError(f"day: {day!r} is not a date like 2026-11-27") from None
+            raise JobError(
+                f"day: {day!r} is not a date like 2026-11-27, today or yesterday"
+            ) from None
         start = datetime(when.year, when.month, when.day, tzinfo=tz)
         end = start + timedelta(days=1)
         opening = {"stock": 0, "hoppers": 0}

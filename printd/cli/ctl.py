@@ -24,6 +24,7 @@ from printd.cli.i18n import (
     choose_language,
     translate_argparse,
     translate_daemon_error,
+    translate_job_file,
     translations,
 )
 from printd.errors import ConflictError, JobError, PrintdError
@@ -93,7 +94,12 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
     _ = t.gettext
     positive_int = whole_number(t)
     p = argparse.ArgumentParser(prog="printctl", description=_("Talk to the printd daemon."))
-    p.add_argument("--version", action="version", version=f"printctl {__version__}")
+    p.add_argument(
+        "--version",
+        action="version",
+        version=f"printctl {__version__}",
+        help=_("show printctl's version and exit"),
+    )
     p.add_argument("--socket", help=_("the daemon's socket (or set PRINTD_SOCKET)"))
     p.add_argument("--config", help=_("read the socket path from this printd.toml"))
     p.add_argument("--json", action="store_true", help=_("machine-readable output"))
@@ -101,13 +107,19 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
     sub.add_parser("status", help=_("printers, queue, today, stock on one screen"))
     submit = sub.add_parser("submit", help=_("submit job files (or folders of them)"))
-    submit.add_argument("files", nargs="+", type=Path, metavar="FILE|DIR")
+    submit.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE|DIR",
+        help=_("job files (*.json), or folders of them"),
+    )
     submit.add_argument("--wait", action="store_true", help=_("follow each job to its end"))
     submit.add_argument(
         "--progress", action="store_true", help=_("show progress even when not on a terminal")
     )
     jobs = sub.add_parser("jobs", help=_("list jobs"))
-    jobs.add_argument("--state", choices=JOB_STATES)
+    jobs.add_argument("--state", choices=JOB_STATES, help=_("only the jobs in this state"))
     jobs.add_argument("--ids", action="store_true", help=_("job ids only, one a line"))
     for verb, text in (
         ("show", _("a job and its audit trail")),
@@ -115,9 +127,9 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         ("hold", _("keep a queued job from printing")),
         ("release", _("queue a held job again")),
     ):
-        sub.add_parser(verb, help=text).add_argument("job")
+        sub.add_parser(verb, help=text).add_argument("job", help=_("the job's id"))
     reprint = sub.add_parser("reprint", help=_("print a printed card again, with a reason"))
-    reprint.add_argument("job")
+    reprint.add_argument("job", help=_("the printed job's id"))
     reprint.add_argument(
         "--reason", required=True, help=_("why a new card is needed (kept in the audit trail)")
     )
@@ -163,30 +175,38 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         ("unload", _("from the hopper back to office stock")),
     ):
         a = blanks_sub.add_parser(action, help=text)
-        a.add_argument("count", type=positive_int)
-        a.add_argument("--printer")
+        a.add_argument("count", type=positive_int, help=_("how many blanks"))
+        a.add_argument("--printer", help=_("which printer (needed when there are several)"))
     ribbon = sub.add_parser("ribbon", help=_("record a ribbon change"))
     ribbon_sub = ribbon.add_subparsers(dest="action", required=True, metavar="ACTION")
     install = ribbon_sub.add_parser("install", help=_("a new ribbon went into a printer"))
-    install.add_argument("--type", required=True)
-    install.add_argument("--capacity", type=positive_int)
-    install.add_argument("--printer")
+    install.add_argument(
+        "--type", required=True, help=_("the ribbon's code on its box, e.g. ymcko or kb")
+    )
+    install.add_argument(
+        "--capacity",
+        type=positive_int,
+        help=_("prints on the new ribbon (default: the printer's ribbon_capacity)"),
+    )
+    install.add_argument("--printer", help=_("which printer (needed when there are several)"))
     stock = sub.add_parser("stock", help=_("office stock deliveries"))
     stock_sub = stock.add_subparsers(dest="action", required=True, metavar="ACTION")
     receive = stock_sub.add_parser("receive", help=_("a delivery arrived"))
-    receive.add_argument("--blanks", type=positive_int)
-    receive.add_argument("--ribbons", type=positive_int)
+    receive.add_argument("--blanks", type=positive_int, help=_("blank cards that arrived"))
+    receive.add_argument("--ribbons", type=positive_int, help=_("ribbons that arrived"))
     report = sub.add_parser("report", help=_("the daily reconciliation of blanks"))
-    report.add_argument("--day", help=_("YYYY-MM-DD (default: today)"))
+    report.add_argument(
+        "--day", help=_("YYYY-MM-DD, today or yesterday, in the station's zone (default: today)")
+    )
     report.add_argument("--csv", action="store_true", help=_("as CSV for a spreadsheet"))
     console = sub.add_parser("console", help=_("the counter console: its address, to open"))
     console.add_argument(
         "--open", action="store_true", help=_("open it in this computer's web browser")
     )
     audit = sub.add_parser("audit", help=_("verify the audit trail"))
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument("action", choices=["verify"], help=_("verify: check the hash chain"))
     completion = sub.add_parser("completion", help=_("print a shell completion script"))
-    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.add_argument("shell", choices=["bash", "zsh"], help=_("bash or zsh"))
     _json_after_the_verb(p, _("machine-readable output"))
     return p
 
@@ -251,7 +271,8 @@ def submit(client: Client, args: argparse.Namespace, t: NullTranslations) -> Sub
             valid.append((path, load_job_file(path)))
         except JobError as error:
             out.results.append({"file": str(path), "error": str(error), "kind": "JobError"})
-            out.lines.append(_("refused: {error}").format(error=error))
+            message = translate_job_file(t, str(error), path)
+            out.lines.append(_("refused: {error}").format(error=message))
             out.fail(error.exit_code)
     progress = Progress(sys.stderr, len(valid), args.progress and not args.json)
     for index, (path, parsed) in enumerate(valid, 1):

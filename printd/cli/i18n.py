@@ -209,6 +209,83 @@ DAEMON_MESSAGES = (
         "and restart printd"
     ),
     "printer: more than one printer here; name one with --printer ({printers})",
+    # An operator's action on a job in a state where it does not apply (printd/service.py).
+    "job {job} is {state}; only a waiting or held job is cancelled",
+    "job {job} is {state}; only a waiting job is held",
+    "job {job} is {state}; only a held job is released",
+    "say what arrived: --blanks N and/or --ribbons N",
+    "type: a ribbon code, one of {codes}",
+    "{what}: a whole number from 1 to 100000",
+    "day: {day} is not a date like 2026-11-27, today or yesterday",
+    "reason: say why the card is printed again (it goes in the audit)",
+    "reason: required, text of 1–{limit} characters",
+    "printer: text of 1–{limit} characters",
+    (
+        "the images of job {job} are gone (kept [queue] spool_retention_days = {days} after "
+        "printing); submit it again"
+    ),
+    "outcome: must be 'printed' or 'spoiled'",
+    "state: unknown job state {state} (known: {known})",
+)
+
+# The job file's refusals (printd/jobfile.py): printctl's own check before sending and the
+# daemon's after. Field names ("front", "holder.nik") are the job file's keys, kept as written.
+JOBFILE_MESSAGES = (
+    (
+        "{field}: image is {size} MB; a card side is never more than {limit} MB, so this file "
+        "holds something else"
+    ),
+    (
+        "{field}: {path} is {size} MB; a card side is never more than {limit} MB, so this file "
+        "holds something else"
+    ),
+    "{field}: not a PNG image",
+    (
+        "{field}: image is {width}×{height} pixels; a card side must be {card_width}×"
+        "{card_height} (CR-80 at 300 dpi, landscape)"
+    ),
+    "{field}: must be a PNG file path or a '{prefix}…' string",
+    "{field}: the inline base64 image is not valid base64",
+    "{field}: send the image inline (the daemon does not read paths)",
+    "{field}: image file {path} not found",
+    "{field}: {path} is a folder, not an image",
+    "{field}: cannot read {path}: {error}",
+    "a job must be a JSON object",
+    "{field}: unknown field (known: {known})",
+    "id: required; 1–64 letters, digits, '.', '_', ':' or '-' (your own unique key)",
+    "document: required, e.g. 'ktp-el'",
+    "holder: required object with 'nik' and 'name'",
+    "holder.nik: must be 16 digits",
+    "holder.name: required, at most 120 characters",
+    "holder.{field}: unknown field (only nik and name)",
+    "priority: a whole number from -100 to 100 (higher prints first)",
+    "batch: a name of 1–64 characters",
+    "ribbon_type: a ribbon code such as 'ymcko'",
+    "printer_ready: give either card images (front/back) or a printer-ready file",
+    "sides: 1 or 2, the sides the printer-ready file prints (ribbon use)",
+    "sides: only with printer_ready (card images say how many sides)",
+    "front: required (PNG path or inline base64)",
+    "{field}: a file path or a '{prefix}…' string",
+    "{field}: the inline file is not valid base64",
+    "{field}: send the file inline (the daemon does not read paths)",
+    "{field}: {path} is over the 50 MB limit",
+    "{field}: file {path} not found",
+    "{field}: the file is empty",
+    "{field}: the file is over the 50 MB limit",
+    # load_job_file's own, after the file's path and ": ".
+    "file not found",
+    "not UTF-8 text",
+    "cannot read: {error}",
+    "not valid JSON (line {line}, column {column})",
+)
+
+# What a job's ledger events say (printd/queue/store.py `_book`: "{item} {kind} {quantity}"),
+# for the ledger lines of `printctl show`.
+LEDGER_LINES = (
+    "blanks printed {count}",
+    "blanks spoiled {count} ({reason})",
+    "blanks spoiled {count}",
+    "ribbon_prints used {count}",
 )
 
 
@@ -240,22 +317,50 @@ JOB_REASONS = (
     "{reason}; check the output and reject trays, then `printctl reconcile`",
     "printer unreachable before the blank was fed: {error}",
     "reprint of {job}: {reason}",
+    "cancelled by operator",
+    "held by operator",
+    "released by operator",
 )
 
 
-def _translate(t: gettext.NullTranslations, message: str, templates: tuple[str, ...]) -> str:
+# Placeholders that carry a job state or a spoil reason: said in words, never as the code.
+_WORDS = {"state": "job state", "target": "job state", "current": "job state"}
+
+
+def _translate(
+    t: gettext.NullTranslations,
+    message: str,
+    templates: tuple[str, ...],
+    words: Mapping[str, str] = _WORDS,
+) -> str:
     for template in templates:
         match = _template_pattern(template).fullmatch(message)
         if match:
             translated = t.gettext(template)
             if translated is template:
                 return message
-            return translated.format(**match.groupdict())
+            values = match.groupdict()
+            for name, context in words.items():
+                if name in values:
+                    values[name] = t.pgettext(context, values[name])
+            return translated.format(**values)
     return message
 
 
 def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
-    return _translate(t, message, DAEMON_MESSAGES)
+    return _translate(t, message, DAEMON_MESSAGES + JOBFILE_MESSAGES)
+
+
+def translate_job_file(t: gettext.NullTranslations, message: str, path: object) -> str:
+    """A job file's refusal; the file's path leads the message and stays as written."""
+    prefix = f"{path}: "
+    if message.startswith(prefix):
+        return prefix + _translate(t, message[len(prefix) :], JOBFILE_MESSAGES)
+    return _translate(t, message, JOBFILE_MESSAGES)
+
+
+def translate_ledger_line(t: gettext.NullTranslations, line: str) -> str:
+    return _translate(t, line, LEDGER_LINES, {"reason": "spoil reason"})
 
 
 def translate_job_reason(t: gettext.NullTranslations, reason: str) -> str:

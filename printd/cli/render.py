@@ -12,7 +12,7 @@ from datetime import date, datetime
 from gettext import NullTranslations
 from typing import Any
 
-from printd.cli.i18n import translate_job_reason
+from printd.cli.i18n import translate_job_reason, translate_ledger_line
 
 BAR_WIDTH = 20
 WAITING_STATES = ("queued", "held", "printing", "interrupted")
@@ -296,12 +296,13 @@ def jobs(t: NullTranslations, items: list[dict[str, Any]]) -> str:
 
 def job(t: NullTranslations, j: dict[str, Any]) -> str:
     _ = t.gettext
+    sides = t.ngettext("{n} side", "{n} sides", j["sides"]).format(n=j["sides"])
     out = [
         _("Job {id}: {state}").format(id=j["id"], state=job_state(t, j["state"])),
         "  "
-        + _("document {document}, {sides} side(s), printer {printer}, {spoiled} spoiled").format(
+        + _("document {document}, {sides}, printer {printer}, {spoiled} spoiled").format(
             document=j["document"],
-            sides=j["sides"],
+            sides=sides,
             printer=j["printer"] or "-",
             spoiled=j["attempts"],
         ),
@@ -315,9 +316,11 @@ def job(t: NullTranslations, j: dict[str, Any]) -> str:
             when(e.get("at_iso")),
             f"{job_state(t, e['from']) if e['from'] else ''}→{job_state(t, e['to'])}"
             if e["to"]
-            else e["kind"],
+            else _word(t, "event kind", e["kind"]),
             e["actor"],
-            translate_job_reason(t, e["reason"] or ""),
+            translate_ledger_line(t, e["reason"] or "")
+            if e["kind"] == "ledger"
+            else translate_job_reason(t, e["reason"] or ""),
         ]
         for e in j.get("events", [])
     ]

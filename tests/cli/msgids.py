@@ -5,7 +5,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from printd.cli.i18n import ARGPARSE_MESSAGES, DAEMON_MESSAGES, JOB_REASONS
+from printd.cli.i18n import (
+    ARGPARSE_MESSAGES,
+    DAEMON_MESSAGES,
+    JOB_REASONS,
+    JOBFILE_MESSAGES,
+    LEDGER_LINES,
+)
 from printd.cli.render import FINISHED_STATES, MONTHS, WAITING_STATES
 from printd.drivers.status import OPERATOR_HINTS, Condition, PrinterState
 from printd.queue.jobs import JobState
@@ -26,6 +32,7 @@ SPOIL_REASONS = (
     "interrupted",
     "unspecified",
 )
+EVENT_KINDS = ("job", "ledger", "printer")  # printd/queue/store.py `_event(kind=...)`
 
 
 def _string(node: ast.expr) -> str | None:
@@ -56,6 +63,9 @@ def expected_keys() -> set[str]:
     keys |= set(DAEMON_MESSAGES)
     keys |= set(ARGPARSE_MESSAGES)
     keys |= set(JOB_REASONS)
+    keys |= set(JOBFILE_MESSAGES)
+    keys |= set(LEDGER_LINES)
+    keys |= {f"event kind\x04{k}" for k in EVENT_KINDS}
     keys |= set(MONTHS)  # asked for by number, so no literal call names them
     keys |= set(OPERATOR_HINTS.values())  # the advice in a printer's "To do" line
     keys |= {f"job state\x04{s}" for s in (*JOB_STATES, *WAITING_STATES, *FINISHED_STATES)}

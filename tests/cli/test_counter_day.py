@@ -180,3 +180,42 @@ def test_small_things_at_the_counter(make_daemon: Any, tmp_path: Path) -> None:
         (folder / image.name).write_bytes(image.read_bytes())
     batch = daemon.ctl("submit", str(folder), check=False)
     assert batch.stdout.splitlines()[-1] == "2 of 3 job files refused, 1 sent", batch.stdout
+
+
+def test_refusals_and_ledger_lines_read_in_indonesian(make_daemon: Any, tmp_path: Path) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    daemon.stock_up(10)
+    daemon.ctl("submit", "--wait", str(EXAMPLES / "example-0001.json"))
+
+    def said(*argv: str) -> str:
+        result = daemon.ctl("--lang", "id", *argv, check=False)
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        return result.stderr.strip()
+
+    assert said("release", "example-0001") == (
+        "printctl: pekerjaan example-0001 berstatus tercetak; hanya pekerjaan yang ditahan "
+        "yang dapat dilepas"
+    )
+    assert said("cancel", "example-0001") == (
+        "printctl: pekerjaan example-0001 berstatus tercetak; hanya pekerjaan yang menunggu "
+        "atau ditahan yang dapat dibatalkan"
+    )
+    assert said("stock", "receive") == (
+        "printctl: sebutkan apa yang datang: --blanks N dan/atau --ribbons N"
+    )
+    assert said("ribbon", "install", "--type", "rainbow").startswith(
+        "printctl: type: kode ribbon, salah satu dari "
+    )
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.json").write_text("{ nope")
+    (folder / "b.json").write_text(json.dumps({"id": "b", "document": "ktp-el"}))
+    refused = daemon.ctl("--lang", "id", "submit", str(folder), check=False).stdout.splitlines()
+    assert refused[:2] == [
+        f"ditolak: {folder / 'a.json'}: bukan JSON yang sah (baris 1, kolom 3)",
+        f"ditolak: {folder / 'b.json'}: holder: wajib diisi, objek berisi 'nik' dan 'name'",
+    ]
+    shown = daemon.ctl("--lang", "id", "show", "example-0001").stdout
+    assert "1 sisi" in shown and "pembukuan" in shown and "cetakan ribbon terpakai 1" in shown
+    assert "ribbon_prints" not in shown and "side(s)" not in shown

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
 import gettext
 import io
+import re
+from pathlib import Path
 
 import pytest
 
 from printd.cli.i18n import (
     ARGPARSE_MESSAGES,
+    DAEMON_MESSAGES,
+    JOBFILE_MESSAGES,
     LOCALE_DIR,
     choose_language,
     compile_po,
@@ -18,6 +24,7 @@ from printd.cli.i18n import (
 )
 from printd.errors import ConfigError
 from tests.cli.msgids import expected_keys
+from tests.conftest import REPO
 
 PO = LOCALE_DIR / "id" / "LC_MESSAGES" / "printctl.po"
 
@@ -143,3 +150,98 @@ def test_job_reasons_are_translated_most_specific_first() -> None:
     )
     assert translate_job_reason(t, "held for the photo") == "held for the photo"
     assert translate_job_reason(translations("en"), stopped) == stopped
+
+
+def _shape(node: ast.expr) -> str | None:
+    """A message as a template's shape: the literal text, `{}` where a value goes."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(part.value) if isinstance(part, ast.Constant) else "{}" for part in node.values
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _shape(node.left), _shape(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _refusals(path: Path) -> set[str]:
+    """Every message a refusal in `path` can carry, as a shape."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and node.exc.args:
+            shape = _shape(node.exc.args[0])
+            if shape is not None:
+                found.add(shape)
+        # service.py's refusal of an action in the wrong state: "job {} is {}; <rule>".
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", None) == "_refuse_unless"
+            and len(node.args) == 3
+        ):
+            found.add("job {} is {}; " + str(_shape(node.args[2])))
+    return found
+
+
+def test_every_refusal_the_daemon_or_a_job_file_gives_is_a_translated_template() -> None:
+    """A new refusal in the service or the job file check fails here until it is a template
+    in printd/cli/i18n.py (and, by the test above, in the catalog)."""
+    import re
+
+    templates = {re.sub(r"\{\w+\}", "{}", m) for m in DAEMON_MESSAGES + JOBFILE_MESSAGES}
+    untranslated = []
+    for name in ("service.py", "jobfile.py"):
+        for shape in _refusals(REPO / "printd" / name):
+            if shape in templates or shape.removeprefix("{}: ") in templates:
+                continue
+            if shape in ("{}: {}", "job {} is {}; {}"):
+                continue  # wrappers of a message checked at its own raise or call
+            untranslated.append(f"{name}: {shape}")
+    assert sorted(untranslated) == []
+
+
+def test_an_operator_never_reads_a_state_code_in_indonesian() -> None:
+    t = translations("id")
+    for template in DAEMON_MESSAGES:
+        if "{state}" not in template:
+            continue
+        message = re.sub(r"\{(\w+)\}", lambda m: "printed" if m[1] == "state" else "x-1", template)
+        said = translate_daemon_error(t, message)
+        assert "tercetak" in said and "printed" not in said.replace("'printed'", ""), said
+    refused = translate_daemon_error(t, "job a-1 is printed; only a held job is released")
+    assert refused == (
+        "pekerjaan a-1 berstatus tercetak; hanya pekerjaan yang ditahan yang dapat dilepas"
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_every_option_of_every_verb_says_what_it_is(language: str) -> None:
+    from printd.cli.ctl import build_parser
+
+    t = translations(language)
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    walk(child, f"{path} {name}")
+            elif not action.help:
+                silent.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(t), "printctl")
+    assert silent == []
+
+
+def test_ledger_lines_and_job_file_refusals_in_indonesian() -> None:
+    from printd.cli.i18n import translate_job_file, translate_ledger_line
+
+    t = translations("id")
+    assert translate_ledger_line(t, "ribbon_prints used 2") == "cetakan ribbon terpakai 2"
+    assert translate_ledger_line(t, "blanks spoiled 1 (interrupted)") == (
+        "blangko rusak 1 (cetak terputus (diperiksa operator))"
+    )
+    assert translate_job_file(t, "/x/a.json: holder.nik: must be 16 digits", Path("/x/a.json")) == (
+        "/x/a.json: holder.nik: harus 16 digit"
+    )

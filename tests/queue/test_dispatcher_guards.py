@@ -142,9 +142,12 @@ def test_a_job_fails_after_max_attempts_spoiled_cards_and_never_takes_another_bl
     station.service.blanks_load(10, station.name, "operator")
     station.service.ribbon_install("ymcko", None, station.name, "operator")
     station.submit("job-1")
+    logs: list[dict[str, object]] = []
     for attempt in range(1, MAX_ATTEMPTS + 1):
         station.built.hands.inject("reject")
-        station.turn()
+        with structlog.testing.capture_logs() as captured:
+            station.turn()
+        logs += [e for e in captured if e["event"] == "job_spoiled"]
         assert station.cards_fed() == attempt
         job = station.store.get("job-1")
         assert job.attempts == attempt
@@ -155,6 +158,24 @@ def test_a_job_fails_after_max_attempts_spoiled_cards_and_never_takes_another_bl
         "SELECT sum(quantity) FROM ledger WHERE kind = 'spoiled' AND job_id = 'job-1'"
     ).fetchone()[0]
     assert spoiled == MAX_ATTEMPTS
+    # What `printctl show` and the log tell the operator about each attempt.
+    moves = [(e["to"], e["reason"]) for e in station.store.events("job-1") if e["kind"] == "job"]
+    assert moves[1:] == [
+        ("printing", "printing on counter-1"),
+        ("spoiled", "card spoiled: rejected"),
+        ("queued", "retrying on a new blank (attempt 2)"),
+        ("printing", "printing on counter-1"),
+        ("spoiled", "card spoiled: rejected"),
+        ("queued", "retrying on a new blank (attempt 3)"),
+        ("printing", "printing on counter-1"),
+        ("spoiled", "card spoiled: rejected"),
+        ("failed", "gave up after 3 spoiled cards"),
+    ]
+    assert [(e["reason"], e["attempts"], e["final"]) for e in logs] == [
+        ("rejected", 1, False),
+        ("rejected", 2, False),
+        ("rejected", 3, True),
+    ]
     assert station.store.total("hopper", station.name) == 10 - MAX_ATTEMPTS
 
 

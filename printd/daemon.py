@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
@@ -30,6 +30,9 @@ from printd.queue.store import Store
 from printd.service import Service
 from printd.telemetry.logging import configure_logging
 from printd.telemetry.metrics import PrintdCollector, build_registry
+
+if TYPE_CHECKING:
+    from printd.intake.runner import Intake
 
 
 class StateDirLock:
@@ -85,6 +88,19 @@ class Daemon:
         self._runners: list[web.AppRunner] = []
         self._console_login: LoginUrl | None = None  # set when [console] is on
         self._snmp_closers: list[Callable[[], Awaitable[None]]] = []
+        self.intake: Intake | None = None
+        if config.intake is not None:  # built now: its outbox must see this run's first change
+            from printd.intake.runner import Intake
+
+            drivers = [p.driver for p in config.printers]
+            self.intake = Intake(
+                config.intake,
+                self.store,
+                config.daemon.station,
+                drivers,
+                self.wake.set,
+                timezone=config.daemon.timezone,
+            )
 
     def runtimes(self) -> list[PrinterRuntime]:
         return [d.runtime for d in self.dispatchers]
@@ -140,6 +156,9 @@ class Daemon:
                 self.wake,
                 {n: b.hands for n, b in self.printers.items() if b.hands is not None},
             )
+            if self.intake is not None:
+                registry.register(self.intake.collector)
+                service.intake_status = self.intake.public
             console = None
             if cfg.console.listen:
                 from printd.console.app import Console
@@ -157,6 +176,8 @@ class Daemon:
             tasks = [asyncio.create_task(d.run(), name=d.printer.name) for d in self.dispatchers]
             tasks.append(asyncio.create_task(self._purge_images_hourly(), name="image-retention"))
             tasks.append(asyncio.create_task(self._refresh_usage(collector), name="forecast"))
+            if self.intake is not None:
+                tasks.append(asyncio.create_task(self.intake.run(), name="intake"))
             self.log.info(
                 "printd_ready",
                 version=__version__,

@@ -47,6 +47,7 @@ class Service:
     runtimes: Callable[[], Sequence[PrinterRuntime]]
     wake: asyncio.Event
     hands: Mapping[str, OperatorHands]
+    intake_status: Callable[[], dict[str, Any]] | None = None  # set when [intake] is configured
 
     def __post_init__(self) -> None:
         self.log = structlog.get_logger("printd.service")
@@ -388,6 +389,7 @@ class Service:
             "interrupted": interrupted,
             "queue": queue,
             "today": {"printed": today["printed"], "spoiled": today["spoiled_total"]},
+            "intake": self.intake_status() if self.intake_status is not None else None,
             "stock": {
                 "blanks": supplies["stock_blanks"],
                 "ribbons": supplies["stock_ribbons"],

@@ -237,6 +237,28 @@ def interrupted_to_do(t: NullTranslations, data: dict[str, Any]) -> list[str]:
     ]
 
 
+def _intake_lines(t: NullTranslations, intake: dict[str, Any], indent: str) -> list[str]:
+    """The office's queue ([intake]): the link, what this station holds, the outbox."""
+    _ = t.gettext
+    # The daemon dates it in the station's zone: shown as it was written, to the minute.
+    since = (intake.get("since_iso") or "")[:16].replace("T", " ")
+    link = _("link up since {since}") if intake["up"] else _("link down since {since}")
+    held = _("holding {held} of {limit} jobs").format(
+        held=intake["held"], limit=intake["max_held_jobs"]
+    )
+    if intake.get("holding"):
+        held += "  " + _("full: taking no more until cards are printed")
+    lines = [link.format(since=since), held]
+    if intake.get("office_pending") is not None:
+        lines.append(
+            _("{pending} jobs waiting at the office").format(pending=intake["office_pending"])
+        )
+    lines.append(
+        _("outbox: {depth} results waiting to be sent").format(depth=intake["outbox"]["depth"])
+    )
+    return [indent + line for line in lines]
+
+
 def status(t: NullTranslations, data: dict[str, Any]) -> str:
     _ = t.gettext
     out = [_("Station {station}").format(station=data["station"])]
@@ -269,6 +291,9 @@ def status(t: NullTranslations, data: dict[str, Any]) -> str:
         pad("", label_width) + outlook(t, item, forecasts.get(item))
         for item in ("blanks", "ribbon_prints")
     ]
+    if data.get("intake"):
+        lines = _intake_lines(t, data["intake"], pad("", label_width))
+        out += ["", pad(_("Office queue"), label_width) + lines[0].lstrip(), *lines[1:]]
     return "\n".join(out)
 
 

@@ -104,4 +104,29 @@ def _v4(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE jobs ADD COLUMN printer_ready INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite3.Connection) -> None:
+    # Jobs taken from the office's queue ([intake]) are recorded here, with the acknowledgement
+    # subject of their message so a restart can confirm it to the server again. The outbox holds
+    # their outcomes, written in the state change's own transaction, until the server has them.
+    _run(
+        db,
+        """
+        CREATE TABLE intake_jobs (
+            job_id TEXT PRIMARY KEY,
+            ack_subject TEXT,
+            received_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX intake_jobs_unconfirmed ON intake_jobs (ack_subject)
+            WHERE ack_subject IS NOT NULL;
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            msg_id TEXT NOT NULL UNIQUE,
+            job_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            body TEXT NOT NULL
+        )
+        """,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]

@@ -87,6 +87,19 @@ class Job:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One job state change, as the transition hooks see it inside its transaction."""
+
+    job_id: str
+    from_state: JobState
+    to_state: JobState
+    reason: str | None
+    printer: str | None
+    at: float
+    event_hash: str = ""  # the audit event's chained hash: unique, and stable once committed
+
+
 JOB_COLUMNS = (
     "seq, id, state, priority, document, batch, sides, printer, attempts, reprint_of, "
     "submitted_at, updated_at, last_reason, printer_ready"
@@ -175,6 +188,9 @@ class Store:
         self.clock = clock
         self._db: sqlite3.Connection | None = None
         self._last_hash = GENESIS_HASH
+        # Called inside every job transition's transaction (e.g. the intake's outbox), so what
+        # they write commits or rolls back with the state change itself.
+        self.transition_hooks: list[Callable[[sqlite3.Connection, Transition], None]] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -407,60 +423,123 @@ class Store:
         reason: str | None = None,
     ) -> tuple[Job, bool]:
         """Store a job durably. Returns (job, created); a resubmit returns the existing job."""
-        digest = content_hash(spec, images)
-        row = self.db.execute("SELECT content_hash FROM jobs WHERE id = ?", (spec.id,)).fetchone()
-        if row is not None:
-            if row[0] != digest:
-                raise ConflictError(
-                    f"job {spec.id} already exists with different content; "
-                    "use a new id for a different card (or `printctl reprint`)"
-                )
-            return self.get(spec.id), False
-        inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
-        folder = None if inline else self._write_images(spec.id, images)
+        return self.submit_many(
+            [(spec, images)], actor=actor, reason=reason, reprint_of=reprint_of
+        )[0]
+
+    def submit_many(
+        self,
+        items: Sequence[tuple[JobSpec, Sequence[bytes]]],
+        *,
+        actor: str,
+        reason: str | None = None,
+        reprint_of: str | None = None,
+        within: Callable[[sqlite3.Connection, list[tuple[Job, bool]]], None] | None = None,
+    ) -> list[tuple[Job, bool]]:
+        """Store many jobs in one transaction (one commit for the lot: group commit). A job whose
+        id exists with the same content is returned as it is; with other content, nothing is
+        stored and ConflictError names it. `within` runs inside the same transaction."""
+        digests = [content_hash(spec, images) for spec, images in items]
+        existing = {}
+        seen: dict[str, str] = {}
+        for spec, digest in zip((spec for spec, _ in items), digests, strict=True):
+            row = self.db.execute(
+                "SELECT content_hash FROM jobs WHERE id = ?", (spec.id,)
+            ).fetchone()
+            if seen.setdefault(spec.id, digest) != digest:
+                raise ConflictError(f"job {spec.id} is given twice with different content")
+            if row is not None:
+                if row[0] != digest:
+                    raise ConflictError(
+                        f"job {spec.id} already exists with different content; "
+                        "use a new id for a different card (or `printctl reprint`)"
+                    )
+                existing[spec.id] = self.get(spec.id)
+        folders: list[Path] = []
+        results: list[tuple[Job, bool]] = []
         now = self.clock()
         try:
             with self.transaction() as db:
-                cursor = db.execute(
-                    "INSERT INTO jobs (id, state, priority, document, holder, batch, sides,"
-                    " content_hash, ribbon_type, reprint_of, submitted_at, updated_at,"
-                    " printer_ready) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        spec.id,
-                        spec.priority,
-                        spec.document,
-                        _HOLDER_JSON.encode(spec.holder),
-                        spec.batch,
-                        spec.sides,
+                for (spec, images), digest in zip(items, digests, strict=True):
+                    if spec.id in existing:
+                        results.append((existing[spec.id], False))
+                        continue
+                    inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
+                    if not inline:
+                        folders.append(self._write_images(spec.id, images))
+                    seq = self._insert(
+                        db,
+                        spec,
+                        images,
                         digest,
-                        spec.ribbon_type,
-                        reprint_of,
-                        now,
-                        now,
-                        int(spec.printer_ready),
-                    ),
-                )
-                seq = int(cursor.lastrowid or 0)
-                if inline:
-                    db.executemany(
-                        "INSERT INTO images (job_id, side, data) VALUES (?, ?, ?)",
-                        [(spec.id, side, data) for side, data in enumerate(images)],
+                        inline=inline,
+                        now=now,
+                        actor=actor,
+                        reprint_of=reprint_of,
+                        reason=reason,
                     )
-                self._event(
-                    db,
-                    kind="job",
-                    actor=actor,
-                    job_id=spec.id,
-                    to_state=JobState.QUEUED,
-                    reason=reason or "submitted",
-                )
-                self._bump(db, "jobs_state", 1, label=JobState.QUEUED)
-                self._bump(db, "jobs_submitted", 1)
+                    existing[spec.id] = self._new_job(seq, spec, now, reprint_of)
+                    results.append((existing[spec.id], True))
+                if within is not None:
+                    within(db, results)
         except BaseException:
-            if folder is not None:
+            for folder in folders:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
-        job = Job(
+        return results
+
+    def _insert(
+        self,
+        db: sqlite3.Connection,
+        spec: JobSpec,
+        images: Sequence[bytes],
+        digest: str,
+        *,
+        inline: bool,
+        now: float,
+        actor: str,
+        reprint_of: str | None,
+        reason: str | None,
+    ) -> int:
+        cursor = db.execute(
+            "INSERT INTO jobs (id, state, priority, document, holder, batch, sides,"
+            " content_hash, ribbon_type, reprint_of, submitted_at, updated_at,"
+            " printer_ready) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                spec.id,
+                spec.priority,
+                spec.document,
+                _HOLDER_JSON.encode(spec.holder),
+                spec.batch,
+                spec.sides,
+                digest,
+                spec.ribbon_type,
+                reprint_of,
+                now,
+                now,
+                int(spec.printer_ready),
+            ),
+        )
+        if inline:
+            db.executemany(
+                "INSERT INTO images (job_id, side, data) VALUES (?, ?, ?)",
+                [(spec.id, side, data) for side, data in enumerate(images)],
+            )
+        self._event(
+            db,
+            kind="job",
+            actor=actor,
+            job_id=spec.id,
+            to_state=JobState.QUEUED,
+            reason=reason or "submitted",
+        )
+        self._bump(db, "jobs_state", 1, label=JobState.QUEUED)
+        self._bump(db, "jobs_submitted", 1)
+        return int(cursor.lastrowid or 0)
+
+    @staticmethod
+    def _new_job(seq: int, spec: JobSpec, now: float, reprint_of: str | None) -> Job:
+        return Job(
             seq,
             spec.id,
             JobState.QUEUED,
@@ -476,7 +555,6 @@ class Store:
             None,
             spec.printer_ready,
         )
-        return job, True
 
     def get(self, job_id: str) -> Job:
         row = self.db.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -628,6 +706,12 @@ class Store:
         )
         self._bump(db, "jobs_state", -1, label=current)
         self._bump(db, "jobs_state", 1, label=target)
+        if self.transition_hooks:
+            moved = Transition(
+                job_id, current, target, reason, printer or before.printer, now, self._last_hash
+            )
+            for hook in self.transition_hooks:
+                hook(db, moved)
         if target in FINAL_STATES:
             self._bump(db, "jobs_completed", 1, label=target)
             if not self._keeps_images(target):

@@ -73,7 +73,7 @@ def test_the_documented_example_parses(tmp_path: Path) -> None:
     ],
 )
 def test_every_error_names_its_key(tmp_path: Path, change: str, named: str) -> None:
-    key = change.split(" = ")[0]
+    key = change.split(" = ", maxsplit=1)[0]
     lines = [line for line in GOOD.splitlines() if not line.startswith(key + " ")]
     with pytest.raises(ConfigError) as caught:
         parse_config(BASE + "\n".join(lines) + "\n" + change + "\n", tmp_path / "printd.toml")

@@ -7,10 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 CONFIG ?= config/printd.sim.toml
 # Debian packages the tests use: net-snmp tools, socat, libusb, promtool + prometheus,
-# amtool, systemd-analyze, shellcheck, strace (the store's durability test). Installed only
-# when missing, and only as root.
-APT_PACKAGES := snmp socat libusb-1.0-0 prometheus prometheus-alertmanager systemd shellcheck strace
-APT_TOOLS := snmpwalk snmpbulkwalk socat promtool prometheus amtool systemd-analyze shellcheck strace
+# amtool, systemd-analyze, shellcheck, strace (the store's durability test), chromium and
+# chromedriver (the console's browser tests). Installed only when missing, and only as root.
+APT_PACKAGES := snmp socat libusb-1.0-0 prometheus prometheus-alertmanager systemd shellcheck strace \
+  chromium chromium-driver
+APT_TOOLS := snmpwalk snmpbulkwalk socat promtool prometheus amtool systemd-analyze shellcheck strace \
+  chromium chromedriver
 
 .PHONY: run test lint typecheck unit bench soak mutate hil install uninstall examples clean system-deps
 

@@ -174,10 +174,9 @@ def _printer(view: View, p: dict[str, Any]) -> str:
     conditions = ", ".join(render.condition(view.t, c) for c in p["conditions"])
     rows = [
         f"<h2>{e(_('Printer {name}: {state}').format(name=p['name'], state=state))}</h2>",
-        f'<p class="state state-{e(p["state"])}">'
-        + (e(conditions) if conditions else e(_("none")))
-        + "</p>",
     ]
+    if conditions:  # what stops the printer, in words; nothing at all when nothing does
+        rows.append(f'<p class="state state-{e(p["state"])}">{e(conditions)}</p>')
     hopper, capacity = p.get("hopper"), p.get("hopper_capacity")
     hopper_text = _("{count}/{capacity} blanks").format(count=hopper, capacity=capacity)
     if p.get("printer_hopper") is not None:
@@ -618,7 +617,7 @@ def report_page(
 ) -> str:
     _ = view.t.gettext
     rows = "".join(
-        f'<tr class="{e(code.replace(".", "-"))}" data-code="{e(code)}"><th scope="row">'
+        f'<tr class="{"sub" if "." in code else "main"}" data-code="{e(code)}"><th scope="row">'
         f"{e(label.strip())}</th><td>{count}</td></tr>"
         for code, label, count in render.report_lines(view.t, report)
     )

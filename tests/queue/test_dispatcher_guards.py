@@ -23,7 +23,7 @@ from PIL import Image
 from printd.config import load_config
 from printd.devices import BuiltPrinter, build_printer
 from printd.drivers.base import Outcome, PrintResult
-from printd.drivers.status import Condition, PrinterState
+from printd.drivers.status import Condition, PrinterState, describe_conditions
 from printd.queue.dispatcher import ACTOR, Dispatcher, Timings
 from printd.queue.jobs import JobState
 from printd.queue.store import Store
@@ -226,3 +226,46 @@ def test_a_spoiled_card_without_a_reason_is_booked_as_rejected(station: Station)
     ).fetchall()
     assert reasons == [("rejected",)]
     assert station.store.total("cards_spoiled", station.name, "rejected") == 1
+
+
+def test_a_jammed_card_pauses_the_printer_with_the_reason(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    station.built.hands.inject("jam")
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
+    runtime = station.dispatcher.runtime
+    assert runtime.state is PrinterState.NEEDS_OPERATOR
+    assert runtime.conditions == {Condition.JAM}
+    assert runtime.reason == f"card spoiled (jam); {describe_conditions({Condition.JAM})}"
+    assert station.state("job-1") is JobState.QUEUED
+    spoiled = [e for e in logs if e["event"] == "job_spoiled"]
+    assert [(e["reason"], e["attempts"], e["final"]) for e in spoiled] == [("jam", 1, False)]
+
+
+def test_an_unknown_outcome_is_left_to_the_operator_with_what_to_do(station: Station) -> None:
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    job = station.store.transition("job-1", JobState.PRINTING, actor=ACTOR, printer=station.name)
+    with structlog.testing.capture_logs() as logs:
+        station.dispatcher._book(job, PrintResult(Outcome.UNKNOWN), structlog.get_logger())
+    assert station.state("job-1") is JobState.INTERRUPTED
+    last = station.store.events("job-1")[-1]
+    assert last["reason"] == (
+        "outcome unknown; check the output and reject trays, then `printctl reconcile`"
+    )
+    assert [(e["event"], e["reason"]) for e in logs if e["log_level"] == "error"] == [
+        ("job_interrupted", None)
+    ]
+    # The driver's own words lead the reason when it has them.
+    station.store.transition("job-1", JobState.SPOILED, actor="operator")
+    station.store.transition("job-1", JobState.QUEUED, actor="operator")
+    job = station.store.transition("job-1", JobState.PRINTING, actor=ACTOR, printer=station.name)
+    with structlog.testing.capture_logs() as logs:
+        station.dispatcher._book(
+            job, PrintResult(Outcome.UNKNOWN, "link lost mid-card"), structlog.get_logger()
+        )
+    assert station.store.events("job-1")[-1]["reason"].startswith("link lost mid-card; check")
+    assert [e["reason"] for e in logs if e["event"] == "job_interrupted"] == ["link lost mid-card"]

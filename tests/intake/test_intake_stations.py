@@ -5,6 +5,7 @@ result stream exactly once; a station offline prints what it holds and reports a
 from __future__ import annotations
 
 import json
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -122,6 +123,11 @@ def test_server_down_while_printing_outcomes_delivered_after(
         assert "outbox" in text.lower()
 
         nats_server.start()
+        # Killed while the outbox drains: what the server acked but the station had not yet
+        # deleted goes out again after the restart, and the server drops it as a duplicate.
+        station.wait_for(office.results, what="the outbox draining")
+        station.stop(signal.SIGKILL)
+        station.start()
         station.wait_for(
             lambda: sum(office.printed_ids().values()) >= len(ids),
             timeout=120,
@@ -145,3 +151,31 @@ def job_ids_live(station: object) -> list[str]:
 
     assert isinstance(station, DaemonProcess)
     return [j["id"] for j in station.ctl_json("jobs")["jobs"]]
+
+
+def test_a_station_holds_no_more_than_max_held_jobs(
+    nats_server: NatsServer, office: Office, tmp_path: Path
+) -> None:
+    front = card_png()
+    office.publish([payload(job(f"hold-{i}", front)) for i in range(10)])
+    station = make_station(tmp_path / "loket", "loket", nats_server, max_held=3)
+    station.start()  # no blanks: what it takes, it holds
+    try:
+        intake = station.wait_for(
+            lambda: (
+                (s := station.ctl_json("status")["intake"])["holding"]
+                and s["office_pending"] == 7
+                and s
+            ),
+            what="the station full, the rest left at the office",
+        )
+        assert len(job_ids_live(station)) == 3
+        assert intake["held"] == 3
+        assert "full: taking no more" in station.ctl("status").stdout
+        assert 'printd_intake_holding{station="loket"} 1.0' in station.metrics()
+        station.stock_up(20)
+        station.wait_for(
+            lambda: sum(office.printed_ids().values()) == 10, what="the rest taken as cards print"
+        )
+    finally:
+        station.stop()

@@ -71,6 +71,12 @@ def take_one(store: Store, front: str, job_id: str) -> None:
     store.submit_many([(parsed.spec, parsed.images)], actor="intake", within=mark)
 
 
+def station_consumer(config: IntakeConfig, store: Store) -> Consumer:
+    return Consumer(
+        config, store, state=LinkState(), on_stored=lambda: None, station="a", drivers=["evolis"]
+    )
+
+
 def outbox_rows(store: Store) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in store.db.execute("SELECT body FROM outbox ORDER BY seq")]
 
@@ -146,14 +152,7 @@ def test_a_job_committed_but_not_acked_is_confirmed_at_the_next_start(
     async def go() -> tuple[int, int]:
         nc = await nats.connect(nats_server.url)
         store = open_store(tmp_path)
-        consumer = Consumer(
-            config,
-            store,
-            state=LinkState(),
-            on_stored=lambda: None,
-            station="a",
-            drivers=["evolis"],
-        )
+        consumer = station_consumer(config, store)
         js = nc.jetstream()
         sub = await js.pull_subscribe(
             JOBS_SUBJECT,
@@ -170,14 +169,7 @@ def test_a_job_committed_but_not_acked_is_confirmed_at_the_next_start(
 
         # The next start, on the same file.
         store = open_store(tmp_path)
-        restarted = Consumer(
-            config,
-            store,
-            state=LinkState(),
-            on_stored=lambda: None,
-            station="a",
-            drivers=["evolis"],
-        )
+        restarted = station_consumer(config, store)
         await restarted._reconfirm(nc)
         info = await sub.consumer_info()
         left = store.db.execute(

@@ -259,6 +259,12 @@ def test_an_unknown_outcome_is_left_to_the_operator_with_what_to_do(station: Sta
     assert [(e["event"], e["reason"]) for e in logs if e["log_level"] == "error"] == [
         ("job_interrupted", None)
     ]
+    # The link is not trusted after a card it lost track of: the next turn connects afresh.
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
+    assert [e["event"] for e in logs if e["event"].startswith("printer_")][:1] == [
+        "printer_connected"
+    ]
     # The driver's own words lead the reason when it has them.
     station.store.transition("job-1", JobState.SPOILED, actor="operator")
     station.store.transition("job-1", JobState.QUEUED, actor="operator")

@@ -403,7 +403,11 @@ class Console:
                 ribbon_type = str(form.get("type", ""))
                 capacity = self._whole(form, "capacity")
                 if form.get("confirm") != "yes":
-                    warnings = self._ribbon_warnings(view, ribbon_type, printer)
+                    # printctl's own guards, asked of the same service: the same warnings.
+                    warnings = [
+                        translate_daemon_error(view.t, warning)
+                        for warning in self.service.ribbon_warnings(ribbon_type, printer)
+                    ]
                     if warnings:
                         fields = {
                             "type": ribbon_type,
@@ -419,31 +423,6 @@ class Console:
         except PrintdError as error:
             session.flash = ("error", self._said(request, error))
         raise self._back("/supplies")
-
-    def _ribbon_warnings(
-        self, view: pages.View, ribbon_type: str, printer: str | None
-    ) -> list[str]:
-        """What printctl warns of before a ribbon change: prints thrown away, the wrong type."""
-        _ = view.t.gettext
-        name = printer or (self.config.printers[0].name if len(self.config.printers) == 1 else "")
-        cfg = self.config.printer(name)
-        if cfg is None:
-            return []
-        warnings = []
-        current = self.service.store.ribbon(name)
-        if current is not None and current["remaining"] > 0:
-            warnings.append(
-                _("The ribbon in {printer} still has {left} prints; they are thrown away.").format(
-                    printer=name, left=current["remaining"]
-                )
-            )
-        if ribbon_type.lower() != cfg.ribbon_type:
-            warnings.append(
-                _("{printer} is set up for {expected} ribbons, not {given}.").format(
-                    printer=name, expected=cfg.ribbon_type.upper(), given=ribbon_type.upper()
-                )
-            )
-        return warnings
 
     # ---- Report ------------------------------------------------------------------------------
 

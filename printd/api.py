@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 
 from printd.errors import (
+    ConfirmationNeeded,
     ConflictError,
     JobError,
     NotFoundError,
@@ -245,8 +246,14 @@ def build_app(
 
     @routes.post("/v1/ribbon/install")
     async def ribbon(request: web.Request) -> web.Response:
-        body = _object(await _body(request), ["type", "capacity", "printer"])
+        body = _object(await _body(request), ["type", "capacity", "printer", "confirm"])
         printer = _text(body, "printer", required=False)
+        confirm = body.get("confirm", False)
+        if not isinstance(confirm, bool):
+            raise JobError("confirm: true or false")
+        warnings = [] if confirm else service.ribbon_warnings(body.get("type"), printer)
+        if warnings:
+            raise ConfirmationNeeded("\n".join(warnings))
         out = service.ribbon_install(
             body.get("type"), body.get("capacity"), printer, peer_actor(request)
         )

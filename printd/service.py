@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from printd.config import Config
+from printd.drivers.status import Condition, PrinterState, describe_conditions
 from printd.drivers.uri import RIBBON_TYPES
 from printd.errors import ConfirmationNeeded, ConflictError, JobError, NotFoundError
 from printd.jobfile import parse_job
@@ -90,7 +91,21 @@ class Service:
         except ValueError:
             known = ", ".join(s.value for s in JobState)
             raise JobError(f"state: unknown job state {state!r} (known: {known})") from None
-        return [self._public(j) for j in self.store.jobs(wanted)]
+        listed = [self._public(j) for j in self.store.jobs(wanted)]
+        waiting = self._printers_wait_for()
+        if waiting:
+            for job in listed:
+                if job["state"] == JobState.QUEUED:
+                    job["waiting_for"] = waiting
+        return listed
+
+    def _printers_wait_for(self) -> str | None:
+        """Why queued jobs do not print now: the reason of a printer waiting for a person,
+        when no printer is free to take them."""
+        runtimes = list(self.runtimes())
+        free = [rt for rt in runtimes if rt.state in (PrinterState.IDLE, PrinterState.PRINTING)]
+        reasons = [rt.reason for rt in runtimes if rt.reason]
+        return reasons[0] if runtimes and not free and reasons else None
 
     def _move(
         self,
@@ -342,6 +357,39 @@ class Service:
         self.wake.set()
         return self.supplies()
 
+    def ribbon_warnings(self, ribbon_type: Any, printer: str | None) -> list[str]:
+        """What a ribbon change would get wrong, for the operator to confirm: prints thrown
+        away, or a type the printer is not set up for."""
+        name = self._printer(printer)
+        if not isinstance(ribbon_type, str) or ribbon_type.lower() not in RIBBON_TYPES:
+            return []  # ribbon_install refuses it with the list of codes
+        warnings = []
+        current = self.store.ribbon(name)
+        conditions: set[str] = set()
+        for rt in self.runtimes():
+            if rt.name == name:
+                conditions = {str(c) for c in rt.conditions}
+        # Below the low mark the office was told to change it; a printer that reports its
+        # ribbon out or missing has nothing left to lose.
+        if (
+            current is not None
+            and current["remaining"] >= self.config.supplies.ribbon_low
+            and not conditions & {"ribbon_out", "ribbon_missing"}
+        ):
+            warnings.append(
+                f"the {current['type'].upper()} ribbon in {name} still has {current['remaining']} "
+                "prints by our count; a new ribbon throws them away"
+            )
+        cfg = self.config.printer(name)
+        if cfg is not None and ribbon_type.lower() != cfg.ribbon_type:
+            warnings.append(
+                f"{name} is set up for {cfg.ribbon_type.upper()} ribbons (ribbon_type in "
+                f"printd.toml), not {ribbon_type.upper()}"
+            )
+        if warnings:
+            warnings.append("only if that is right, repeat with --yes")
+        return warnings
+
     def supplies(self) -> dict[str, Any]:
         marks = self.config.supplies
         printers = {}
@@ -373,6 +421,7 @@ class Service:
         for rt in self.runtimes():
             entry = rt.public()
             entry.update(supplies["printers"].get(rt.name, {}))
+            self._note_supplies(entry)
             printers.append(entry)
         queue = {s.value: self.store.total("jobs_state", "", s) for s in JobState}
         # Each interrupted card needs a person at the trays: named with the job, never only
@@ -478,6 +527,25 @@ class Service:
             - spoiled_total
             - closing_total,
         }
+
+    @staticmethod
+    def _note_supplies(entry: dict[str, Any]) -> None:
+        """An idle printer with an empty hopper or no usable ribbon by our count. The
+        dispatcher checks only when a job waits, so with an empty queue nothing else says so
+        before the next KTP-el is submitted."""
+        if entry["state"] != PrinterState.IDLE:
+            return
+        found = set()
+        if entry.get("hopper", 1) <= 0:
+            found.add(Condition.HOPPER_EMPTY)
+        ribbon = entry.get("ribbon", {})
+        if ribbon is None:
+            found.add(Condition.RIBBON_MISSING)
+        elif ribbon and ribbon["remaining"] <= 0:
+            found.add(Condition.RIBBON_OUT)
+        if found:
+            entry["conditions"] = sorted({*entry["conditions"], *(str(c) for c in found)})
+            entry["reason"] = entry["reason"] or describe_conditions(found)
 
     def _report_printers(self, start: float, end: float) -> list[dict[str, Any]]:
         """Per printer: what identifies it on paper and the day's ribbon figures."""

@@ -189,6 +189,14 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         help=_("prints on the new ribbon (default: the printer's ribbon_capacity)"),
     )
     install.add_argument("--printer", help=_("which printer (needed when there are several)"))
+    install.add_argument(
+        "--yes",
+        action="store_true",
+        help=_(
+            "install it even though the old ribbon still has prints or the type is not the "
+            "printer's ribbon_type"
+        ),
+    )
     stock = sub.add_parser("stock", help=_("office stock deliveries"))
     stock_sub = stock.add_subparsers(dest="action", required=True, metavar="ACTION")
     receive = stock_sub.add_parser("receive", help=_("a delivery arrived"))
@@ -354,6 +362,27 @@ def _reprint(client: Client, args: argparse.Namespace, t: NullTranslations) -> A
         return client.call("POST", _job_path(args.job, "reprint"), dict(body, confirm=True))
 
 
+def _install_ribbon(client: Client, args: argparse.Namespace, t: NullTranslations) -> Any:
+    """A ribbon change that throws prints away or does not fit the printer goes ahead only
+    when the operator confirms: with --yes, or by answering the question on a terminal."""
+    body = {
+        "type": args.type,
+        "capacity": args.capacity,
+        "printer": args.printer,
+        "confirm": args.yes,
+    }
+    try:
+        return client.call("POST", "/v1/ribbon/install", body)
+    except ApiError as error:
+        if error.kind != "ConfirmationNeeded" or args.json or not _asks(sys.stdin):
+            raise
+        print(f"printctl: {translate_daemon_error(t, str(error))}", file=sys.stderr)
+        answer = input(t.gettext("Record the new ribbon anyway? [y/N] "))
+        if answer.strip().lower() not in ("y", "yes", "ya"):
+            raise ConflictError(t.gettext("nothing recorded")) from None
+        return client.call("POST", "/v1/ribbon/install", dict(body, confirm=True))
+
+
 def _ask_outcome(job_id: str, t: NullTranslations) -> str | None:
     """On a terminal, the operator says what came out of the printer: printed, spoiled, or
     nothing (None: the job stays interrupted and nothing is booked)."""
@@ -442,9 +471,9 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
         done = render.blanks_moved(t, args.action, args.count, args.printer, data)
         return data, done + "\n" + render.supplies(t, data), 0
     if verb == "ribbon":
-        body = {"type": args.type, "capacity": args.capacity, "printer": args.printer}
-        data = client.call("POST", "/v1/ribbon/install", body)
-        return data, render.supplies(t, data), 0
+        data = _install_ribbon(client, args, t)
+        done = render.ribbon_installed(t, args.printer, data)
+        return data, done + "\n" + render.supplies(t, data), 0
     if verb == "stock":
         body = {"blanks": args.blanks, "ribbons": args.ribbons}
         data = client.call("POST", "/v1/stock/receive", body)

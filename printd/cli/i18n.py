@@ -226,6 +226,13 @@ DAEMON_MESSAGES = (
     ),
     "outcome: must be 'printed' or 'spoiled'",
     "state: unknown job state {state} (known: {known})",
+    # A ribbon change to confirm (one line each, then what to do).
+    (
+        "the {type} ribbon in {printer} still has {left} prints by our count; a new ribbon "
+        "throws them away"
+    ),
+    "{printer} is set up for {expected} ribbons (ribbon_type in printd.toml), not {type}",
+    "only if that is right, repeat with --yes",
 )
 
 # The job file's refusals (printd/jobfile.py): printctl's own check before sending and the
@@ -292,9 +299,16 @@ LEDGER_LINES = (
 @functools.cache  # built once per template, not once per job row a listing translates
 def _template_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{(\w+)\}", template)
-    regex = "".join(
-        f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
-    )
+    seen: set[str] = set()
+    regex = ""
+    for index, part in enumerate(parts):
+        if not index % 2:
+            regex += re.escape(part)
+        elif part in seen:  # a value said twice is the same value
+            regex += f"(?P={part})"
+        else:
+            seen.add(part)
+            regex += f"(?P<{part}>.+?)"
     return re.compile(regex, re.DOTALL)
 
 
@@ -317,6 +331,24 @@ JOB_REASONS = (
     "{reason}; check the output and reject trays, then `printctl reconcile`",
     "printer unreachable before the blank was fed: {error}",
     "reprint of {job}: {reason}",
+    # The dispatcher's supplies guards: why a printer waits before feeding a blank.
+    (
+        "no blanks in the hopper by our count; load them and record it with "
+        "`printctl blanks load N --printer {printer}`"
+    ),
+    "the printer reports an empty hopper; load blanks",
+    (
+        "no ribbon recorded for {printer}; install one and record it with "
+        "`printctl ribbon install --type TYPE --printer {printer}`"
+    ),
+    (
+        "the ribbon has {left} prints left by our count and this card needs {sides}; change "
+        "the ribbon (`printctl ribbon install`)"
+    ),
+    (
+        "job {job} needs a colour ribbon and {printer} has {type}; install a colour ribbon "
+        "(`printctl ribbon install --type ymcko`)"
+    ),
     "cancelled by operator",
     "held by operator",
     "released by operator",
@@ -348,7 +380,10 @@ def _translate(
 
 
 def translate_daemon_error(t: gettext.NullTranslations, message: str) -> str:
-    return _translate(t, message, DAEMON_MESSAGES + JOBFILE_MESSAGES)
+    """One refusal, or several on their own lines (each matched by itself)."""
+    return "\n".join(
+        _translate(t, line, DAEMON_MESSAGES + JOBFILE_MESSAGES) for line in message.split("\n")
+    )
 
 
 def translate_job_file(t: gettext.NullTranslations, message: str, path: object) -> str:

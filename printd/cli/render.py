@@ -142,7 +142,11 @@ def _unknown(t: NullTranslations, value: Any) -> str:
 def to_do(t: NullTranslations, reason: str) -> str:
     """The daemon says what to do in English, "<condition>: <advice>" per condition, joined by
     "; ". Each piece whose advice is in the catalog is said in the operator's language; the
-    rest (an error's own words) is shown as the daemon wrote it."""
+    rest (an error's own words) is shown as the daemon wrote it. A reason of the dispatcher's
+    own (a supplies guard) is translated whole."""
+    whole = translate_job_reason(t, reason)
+    if whole != reason:
+        return whole
     pieces = []
     for piece in reason.split("; "):
         name, colon, advice = piece.partition(": ")
@@ -311,7 +315,10 @@ def jobs(t: NullTranslations, items: list[dict[str, Any]]) -> str:
             j["printer"] or "-",
             str(j["attempts"]),
             when(j.get("updated_at_iso")),
-            translate_job_reason(t, j["reason"] or ""),
+            # A queued job's reason is why it waits now, when the printers wait for a person.
+            to_do(t, j["waiting_for"])
+            if j.get("waiting_for")
+            else translate_job_reason(t, j["reason"] or ""),
         ]
         for j in items
     ]
@@ -370,6 +377,15 @@ def reconciled(t: NullTranslations, j: dict[str, Any], outcome: str) -> str:
 
 
 # ---- supplies -------------------------------------------------------------------------------
+
+
+def ribbon_installed(t: NullTranslations, printer: str | None, data: dict[str, Any]) -> str:
+    """What `ribbon install` recorded, before the figures it left."""
+    name = printer or next(iter(data["printers"]), "-")
+    ribbon = data["printers"].get(name, {}).get("ribbon") or {}
+    return t.gettext("Recorded a new {type} ribbon with {capacity} prints in {printer}.").format(
+        type=str(ribbon.get("type", "?")).upper(), capacity=ribbon.get("capacity"), printer=name
+    )
 
 
 def blanks_moved(

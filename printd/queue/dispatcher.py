@@ -32,6 +32,7 @@ from printd.errors import ConflictError, JobError, NeedsOperator, PrintdError, T
 from printd.memory import release_free_memory
 from printd.queue.jobs import JobState
 from printd.queue.ledger import Entry, Item, Kind
+from printd.queue.ribbons import prints_on
 from printd.queue.store import Job, Store
 
 ACTOR = "printd"
@@ -268,6 +269,12 @@ class Dispatcher:
             return Condition.RIBBON_OUT, (
                 f"the ribbon has {ribbon['remaining']} prints left by our count and this card "
                 f"needs {job.sides}; change the ribbon (`printctl ribbon install`)"
+            )
+        if not prints_on(job.document, ribbon["type"]):
+            # A colour photo on a black ribbon is a spoiled card and a lost blank: wait instead.
+            return Condition.RIBBON_WRONG, (
+                f"job {job.id} needs a colour ribbon and {name} has {ribbon['type'].upper()}; "
+                "install a colour ribbon (`printctl ribbon install --type ymcko`)"
             )
         return None
 

@@ -219,3 +219,75 @@ def test_refusals_and_ledger_lines_read_in_indonesian(make_daemon: Any, tmp_path
     shown = daemon.ctl("--lang", "id", "show", "example-0001").stdout
     assert "1 sisi" in shown and "pembukuan" in shown and "cetakan ribbon terpakai 1" in shown
     assert "ribbon_prints" not in shown and "side(s)" not in shown
+
+
+def test_a_ribbon_change_is_checked_and_a_colour_card_waits_for_a_colour_ribbon(
+    make_daemon: Any,
+) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    daemon.stock_up(10)
+    daemon.ctl("stock", "receive", "--ribbons", "2")
+    refused = daemon.ctl("ribbon", "install", "--type", "kb", check=False)
+    assert refused.returncode == 73
+    assert refused.stderr.splitlines() == [
+        (
+            "printctl: the YMCKO ribbon in counter-1 still has 450 prints by our count; a new "
+            "ribbon throws them away"
+        ),
+        "counter-1 is set up for YMCKO ribbons (ribbon_type in printd.toml), not KB",
+        "only if that is right, repeat with --yes",
+    ]
+    assert daemon.ctl_json("status")["printers"][0]["ribbon"]["type"] == "ymcko"
+    declined = _on_a_terminal(daemon, "n\n", "ribbon", "install", "--type", "kb")
+    assert declined.returncode == 73 and "nothing recorded" in declined.stderr
+    installed = daemon.ctl("ribbon", "install", "--type", "kb", "--yes").stdout
+    assert installed.startswith("Recorded a new KB ribbon with 450 prints in counter-1.")
+
+    # A KTP-el's colour photo never goes onto a black ribbon: the job waits, and says why.
+    daemon.ctl("submit", str(EXAMPLES / "example-0001.json"))
+    why = (
+        "job example-0001 needs a colour ribbon and counter-1 has KB; install a colour ribbon "
+        "(`printctl ribbon install --type ymcko`)"
+    )
+    daemon.wait_for(lambda: why in daemon.ctl("status").stdout, what="the wrong-ribbon reason")
+    assert why in daemon.ctl("jobs").stdout
+    assert daemon.ctl_json("show", "example-0001")["job"]["state"] == "queued"
+    assert daemon.ctl_json("report")["printed"] == 0
+    indonesian = daemon.ctl("--lang", "id", "jobs").stdout
+    assert "pekerjaan example-0001 perlu ribbon berwarna dan counter-1 memakai KB" in indonesian
+
+    confirmed = _on_a_terminal(daemon, "y\n", "ribbon", "install", "--type", "ymcko")
+    assert confirmed.returncode == 0, confirmed.stderr
+    daemon.wait_for(
+        lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printed",
+        what="printed on the colour ribbon",
+    )
+
+
+def test_an_empty_hopper_shows_with_an_empty_queue_and_waiting_jobs_say_why(
+    make_daemon: Any,
+) -> None:
+    # Blanks in the printer that were never recorded: printd's count says none.
+    daemon = make_daemon(device="sim://primacy?print_seconds=0.05&hopper=50&ribbon=ymcko")
+    daemon.start()
+    daemon.ctl("stock", "receive", "--blanks", "10", "--ribbons", "1")
+    daemon.ctl("ribbon", "install", "--type", "ymcko")
+    daemon.wait_for(
+        lambda: daemon.ctl_json("status")["printers"][0]["model"], what="printer identified"
+    )
+    status = daemon.ctl("status").stdout
+    assert "Conditions  hopper empty" in status, status
+    assert "To do       hopper empty: load blanks" in status
+    assert "hopper_empty" in daemon.ctl_json("status")["printers"][0]["conditions"]
+
+    daemon.ctl("submit", str(EXAMPLES / "example-0001.json"))
+    why = "no blanks in the hopper by our count; load them and record it with"
+
+    def listed() -> str:
+        return str(daemon.ctl("jobs").stdout)
+
+    daemon.wait_for(lambda: why in listed(), what="the queued job's reason")
+    waiting = daemon.ctl_json("jobs")["jobs"][0]
+    assert waiting["state"] == "queued" and why in waiting["waiting_for"]
+    assert "tidak ada blangko di hopper" in daemon.ctl("--lang", "id", "jobs").stdout

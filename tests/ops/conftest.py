@@ -55,6 +55,11 @@ ADDED_METRICS = frozenset(
         "printd_ribbon_low_threshold_prints",
         "printd_stock_low_threshold_seconds",
         "printd_stock_runout_timestamp_seconds",
+        # [intake] (README "The office's central queue")
+        "printd_intake_up",
+        "printd_intake_office_pending_messages",
+        "printd_intake_dead_letters_total",
+        "printd_outbox_oldest_age_seconds",
     }
 )
 # Histograms expose these series instead of (or next to) the bare name.

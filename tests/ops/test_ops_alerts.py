@@ -88,6 +88,13 @@ def test_promtool_unit_tests_pass(promtool: str) -> None:
         ),
         ("SpoilageHigh", ") > 0.05", ") > 0.5"),
         ("PrinterNeedsOperator", 'condition!="offline"', 'condition!="none"'),
+        (
+            "IntakeLinkDown",
+            "printd_intake_office_pending_messages > 0",
+            "printd_intake_office_pending_messages >= 0",
+        ),
+        ("OutboxGrowing", "> 4 * 3600", "> 5 * 3600"),
+        ("IntakeDeadLetters", "total[1h])) > 0", "total[1h])) > 1"),
     ],
 )
 def test_unit_tests_catch_a_broken_rule(

@@ -65,6 +65,7 @@ class Console:
         self.forecast = forecast
         self.passes = passes or Passes(token_seconds=config.console.token_seconds)
         self.watcher = Watcher(service.store, runtimes)
+        self._sections: dict[str, tuple[int, str]] = {}  # language: (version, *Now* section)
         self.host, self.port = config.console.host_port
         self.tz = ZoneInfo(config.daemon.timezone)
         self.log = structlog.get_logger("printd.console")
@@ -204,10 +205,23 @@ class Console:
         interrupted = self.service.jobs("interrupted")
         return pages.now_section(view, status, queued[: pages.QUEUE_HEAD], interrupted)
 
+    def shared_section(self, view: pages.View) -> str:
+        """The live section as of the watcher's version, rendered once per language for every
+        open page (a station may have a page open on each counter, and old tabs linger)."""
+        version = self.watcher.version
+        cached = self._sections.get(view.lang)
+        if cached is None or cached[0] != version:
+            cached = (version, self.now_section(view))
+            self._sections[view.lang] = cached
+        return cached[1]
+
     async def now(self, request: web.Request) -> web.StreamResponse:
         session = self._session(request)
         view = self._view(request, session)
-        return self._html(pages.now_page(view, self.now_section(view), self._flash(session)))
+        # Read before the section is rendered: a change in between is sent on the stream.
+        version = self.watcher.version
+        section = self.now_section(view)
+        return self._html(pages.now_page(view, section, version, self._flash(session)))
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the whole *Now* section again after each change."""
@@ -216,7 +230,10 @@ class Console:
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
         )
         await response.prepare(request)
-        seen = self.watcher.version
+        # The version the page was rendered at: whatever changed since is sent at once, also
+        # when the browser reconnects after a break.
+        since = request.query.get("since", "")
+        seen = int(since) if since.isdigit() else self.watcher.version
         try:
             while not self.watcher.closing:
                 version = await self.watcher.wait(seen, KEEPALIVE_SECONDS)
@@ -226,7 +243,9 @@ class Console:
                     await response.write(b": still here\n\n")
                     continue
                 seen = version
-                data = json.dumps({"version": version, "html": self.now_section(view)})
+                if request.transport is None or request.transport.is_closing():
+                    break  # the page went away; found out before any work is done for it
+                data = json.dumps({"version": version, "html": self.shared_section(view)})
                 await response.write(f"event: now\ndata: {data}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass

@@ -74,6 +74,8 @@ class Watcher:
 
     async def wait(self, seen: int, timeout: float) -> int:
         """The version after `seen`, or `seen` again when nothing changed within `timeout`."""
+        if self.version != seen:
+            return self.version
         async with self._changed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(

@@ -287,12 +287,13 @@ def _today_and_stock(view: View, status: dict[str, Any]) -> str:
     )
 
 
-def now_page(view: View, section: str, flash: tuple[str, str] | None) -> str:
+def now_page(view: View, section: str, version: int, flash: tuple[str, str] | None) -> str:
     _ = view.t.gettext
     live = _("Live: this page follows the printer by itself.")
     body = (
         f'<p class="live" id="live-note" role="status">{e(live)}</p>'
-        f'<div id="now" data-live="/events">{section}</div>'
+        f'<div id="now" data-live="/events?since={version}" data-version="{version}">'
+        f"{section}</div>"
     )
     return layout(view, _("Now"), body, flash=flash)
 

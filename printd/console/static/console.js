@@ -14,10 +14,12 @@
     });
     source.addEventListener("open", function () {
       if (note) note.classList.remove("offline");
+      now.setAttribute("data-live-state", "open");
     });
     source.addEventListener("error", function () {
       // EventSource reconnects by itself; the note tells the operator the page may be stale.
       if (note) note.classList.add("offline");
+      now.setAttribute("data-live-state", "closed");
     });
   }
   var print = document.getElementById("print");

@@ -275,3 +275,20 @@ def test_an_unknown_outcome_is_left_to_the_operator_with_what_to_do(station: Sta
         )
     assert station.store.events("job-1")[-1]["reason"].startswith("link lost mid-card; check")
     assert [e["reason"] for e in logs if e["event"] == "job_interrupted"] == ["link lost mid-card"]
+
+
+def test_the_printers_own_empty_hopper_is_a_reason_too(station: Station) -> None:
+    """Printd's count says blanks; the printer's level says none (a model that reports the
+    level without raising a condition would get this far): no feed, and the operator is told."""
+    station.service.blanks_load(5, station.name, "operator")
+    station.service.ribbon_install("ymcko", None, station.name, "operator")
+    station.submit("job-1")
+    job = station.store.get("job-1")
+    station.built.driver.connect()
+    station.built.hands.unload_blanks(49)
+    assert station.dispatcher._supplies_block(job, station.built.driver.status()) is None
+    station.built.hands.unload_blanks(1)
+    assert station.dispatcher._supplies_block(job, station.built.driver.status()) == (
+        Condition.HOPPER_EMPTY,
+        "the printer reports an empty hopper; load blanks",
+    )

@@ -581,14 +581,17 @@ class Service:
     def _report_cards(self, start: float, end: float) -> list[dict[str, Any]]:
         """The day's spoiled and interrupted cards, each with its job and reason: the list an
         office checks against the reject box before signing."""
-        cards: list[dict[str, Any]] = [
-            {
-                "at_iso": self.iso(at),
-                "job": job_id,
-                "printer": printer,
-                "outcome": "spoiled",
-                "reason": reason or "unspecified",
-            }
+        cards: list[tuple[float, dict[str, Any]]] = [
+            (
+                at,
+                {
+                    "at_iso": self.iso(at),
+                    "job": job_id,
+                    "printer": printer,
+                    "outcome": "spoiled",
+                    "reason": reason or "unspecified",
+                },
+            )
             for at, job_id, printer, reason in self.store.db.execute(
                 "SELECT at, job_id, printer, reason FROM ledger WHERE item = ? AND kind = ?"
                 " AND at >= ? AND at < ? ORDER BY seq",
@@ -600,18 +603,19 @@ class Service:
             " ORDER BY seq",
             (JobState.INTERRUPTED, start, end),
         ):
-            state = self.store.get(job_id).state
-            cards.append(
-                {
-                    "at_iso": self.iso(at),
-                    "job": job_id,
-                    "printer": printer,
-                    "outcome": "interrupted",
-                    # Still interrupted: nobody has looked yet; else what the operator found.
-                    "reason": str(state),
-                }
-            )
-        return sorted(cards, key=lambda c: str(c["at_iso"]))
+            job = self.store.get(job_id)
+            state = job.state
+            card = {
+                "at_iso": self.iso(at),
+                "job": job_id,
+                "printer": printer or job.printer,  # recovery's event names no printer
+                "outcome": "interrupted",
+                # Still interrupted: nobody has looked yet; else what became of the job since.
+                "reason": str(state),
+            }
+            cards.append((at, card))
+        # In the order they happened (to the second, `at_iso` alone would not tell).
+        return [card for _, card in sorted(cards, key=lambda item: item[0])]
 
     def audit_verify(self) -> dict[str, Any]:
         broken = self.store.verify_chain()

@@ -207,6 +207,12 @@ def build_parser(t: NullTranslations) -> argparse.ArgumentParser:
         "--day", help=_("YYYY-MM-DD, today or yesterday, in the station's zone (default: today)")
     )
     report.add_argument("--csv", action="store_true", help=_("as CSV for a spreadsheet"))
+    report.add_argument(
+        "--html",
+        metavar="FILE",
+        type=Path,
+        help=_("also write it as a page to print and sign (HTML, A4) to FILE"),
+    )
     console = sub.add_parser("console", help=_("the counter console: its address, to open"))
     console.add_argument(
         "--open", action="store_true", help=_("open it in this computer's web browser")
@@ -362,6 +368,19 @@ def _reprint(client: Client, args: argparse.Namespace, t: NullTranslations) -> A
         return client.call("POST", _job_path(args.job, "reprint"), dict(body, confirm=True))
 
 
+def _write_page(path: Path, page: str, t: NullTranslations) -> None:
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise JobError(
+            t.gettext("cannot write {path}: {error}").format(path=path, error=error.strerror)
+        ) from None
+    print(
+        t.gettext("Written to {path}: open it in a web browser and print it.").format(path=path),
+        file=sys.stderr,
+    )
+
+
 def _install_ribbon(client: Client, args: argparse.Namespace, t: NullTranslations) -> Any:
     """A ribbon change that throws prints away or does not fit the printer goes ahead only
     when the operator confirms: with --yes, or by answering the question on a terminal."""
@@ -481,6 +500,8 @@ def run(args: argparse.Namespace, t: NullTranslations) -> tuple[Any, str, int]:
     if verb == "report":
         data = client.call("GET", "/v1/report" + _query(day=args.day))
         station = client.call("GET", "/v1/status")["station"]
+        if args.html:
+            _write_page(args.html, render.report_html(t, data, station), t)
         if args.csv:
             return data, render.report_csv(t, data, station), 0
         return data, render.report(t, data, station), 0

@@ -463,48 +463,133 @@ def report_lines(t: NullTranslations, r: dict[str, Any]) -> list[tuple[str, str,
     return rows
 
 
-def report(t: NullTranslations, r: dict[str, Any], station: str) -> str:
+def _verdict(t: NullTranslations, r: dict[str, Any]) -> str:
+    if r["balance"] == 0:
+        return t.gettext("Difference: 0, balanced: every blank is accounted for.")
+    return t.gettext(
+        "Difference: {n}, NOT balanced: count the blanks in the store room, the hoppers "
+        "and the reject boxes before signing."
+    ).format(n=r["balance"])
+
+
+def _card_note(t: NullTranslations, card: dict[str, Any]) -> str:
+    """Why a card is on the list: a spoil's reason, or what became of an interrupted card."""
+    if card["outcome"] == "spoiled":
+        return spoil_reason(t, card["reason"])
+    if card["reason"] == "interrupted":
+        return t.gettext("not settled yet: `printctl reconcile {job}`").format(job=card["job"])
+    return t.gettext("settled, now {state}").format(state=job_state(t, card["reason"]))
+
+
+def report_form(t: NullTranslations, r: dict[str, Any], station: str) -> dict[str, Any]:
+    """The berita acara as headings, tables and lines in the operator's language: one model
+    for the terminal's text and the printable page."""
     _ = t.gettext
     lines = report_lines(t, r)
-    main = [[label, str(n)] for code, label, n in lines if code not in ("loaded", "unloaded")]
-    main = main[:-1]  # the difference gets its own verdict line below
-    verdict = (
-        _("Difference: 0, balanced: every blank is accounted for.")
-        if r["balance"] == 0
-        else _(
-            "Difference: {n}, NOT balanced: count the blanks in the store room, the hoppers "
-            "and the reject boxes before signing."
-        ).format(n=r["balance"])
-    )
-    head = _("Reconciliation of KTP-el blank cards")
-    out = [
-        head,
-        "=" * width(head),
-        _("Station: {station}").format(station=station),
-        _("Day: {day} ({timezone})").format(day=r["day"], timezone=r["timezone"]),
-        "",
-        table(main, [_("ITEM"), _("BLANKS")], right=frozenset({1})),
-        "",
-        _(
+    blanks = [[label, str(n)] for code, label, n in lines if code not in ("loaded", "unloaded")]
+    printers = [
+        [
+            p["name"],
+            p.get("model") or "-",
+            p.get("serial") or "-",
+            (p.get("ribbon_type") or "-").upper(),
+            str(p.get("ribbons_installed", 0)),
+            str(p.get("ribbon_prints_used", 0)),
+            "-" if p.get("ribbon_left") is None else str(p["ribbon_left"]),
+        ]
+        for p in r.get("printers", ())
+    ]
+    cards = [
+        [
+            when(c["at_iso"])[11:],
+            c["job"] or "-",
+            c["printer"] or "-",
+            job_state(t, c["outcome"]),
+            _card_note(t, c),
+        ]
+        for c in r.get("cards", ())
+    ]
+    generated = when(r.get("generated_at"))
+    return {
+        "title": _("Reconciliation of KTP-el blank cards"),
+        "meta": [
+            _("Station: {station}").format(station=r.get("station", station)),
+            _("Day: {day} ({timezone})").format(day=r["day"], timezone=r["timezone"]),
+            _("Generated: {when} ({timezone})").format(when=generated, timezone=r["timezone"]),
+        ],
+        "printers_title": _("Printers and ribbons"),
+        "printers_headers": [
+            _("PRINTER"),
+            _("MODEL"),
+            _("SERIAL"),
+            _("RIBBON"),
+            _("RIBBONS INSTALLED"),
+            _("PRINTS USED"),
+            _("PRINTS LEFT NOW"),
+        ],
+        "printers": printers,
+        "blanks_title": _("Blank cards"),
+        "blanks_headers": [_("ITEM"), _("BLANKS")],
+        "blanks": blanks[:-1],  # the difference gets its own verdict line
+        "moves": _(
             "Internal moves (no change to the balance): {loaded} into hoppers, {unloaded} back "
             "to the store room."
         ).format(loaded=r["loaded"], unloaded=r["unloaded"]),
-        verdict,
-    ]
-    if r.get("forecast"):
-        out += ["", _("Outlook for ordering (as of today):")]
-        out += [
-            "   " + outlook(t, item, r["forecast"].get(item))
-            for item in ("blanks", "ribbon_prints")
+        "verdict": _verdict(t, r),
+        "balanced": r["balance"] == 0,
+        "cards_title": _("Spoiled and interrupted cards"),
+        "cards_headers": [_("TIME"), _("JOB"), _("PRINTER"), _("WHAT"), _("REASON")],
+        "cards": cards,
+        "no_cards": _("none"),
+        "outlook_title": _("Outlook for ordering (as of today):"),
+        "outlook": [
+            outlook(t, item, r["forecast"].get(item)) for item in ("blanks", "ribbon_prints")
         ]
+        if r.get("forecast")
+        else [],
+        "signatures": [_("Printer operator,"), _("Acknowledged by,")],
+        "name": _("Name"),
+        "nip": _("NIP"),
+    }
+
+
+def report(t: NullTranslations, r: dict[str, Any], station: str) -> str:
+    f = report_form(t, r, station)
+    out = [f["title"], "=" * width(f["title"]), *f["meta"], ""]
+    out += [f["printers_title"], table(f["printers"], f["printers_headers"]), ""]
+    out += [table(f["blanks"], f["blanks_headers"], right=frozenset({1})), ""]
+    out += [f["moves"], f["verdict"], "", f["cards_title"]]
+    out.append(table(f["cards"], f["cards_headers"]) if f["cards"] else "   " + f["no_cards"])
+    if f["outlook"]:
+        out += ["", f["outlook_title"], *("   " + line for line in f["outlook"])]
+    left, right = f["signatures"]
+    dots = "(" + "." * 30 + ")"
     out += [
         "",
-        pad(_("Printer operator,"), 40) + _("Acknowledged by,"),
+        pad(left, 40) + right,
         "",
         "",
-        pad("(" + "." * 30 + ")", 40) + "(" + "." * 30 + ")",
+        pad(dots, 40) + dots,
+        pad(f"{f['name']}: " + "." * 24, 40) + f"{f['name']}: " + "." * 24,
+        pad(f"{f['nip']}: " + "." * 25, 40) + f"{f['nip']}: " + "." * 25,
     ]
     return "\n".join(out)
+
+
+def report_html(t: NullTranslations, r: dict[str, Any], station: str) -> str:
+    """The berita acara as a page to print and sign (A4, one page for a day's figures)."""
+    # Imported here: only this verb needs a template engine, printctl's start-up does not.
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("printd.cli", "templates"),
+        autoescape=True,  # job ids, printer names and reasons are data, never markup
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    form = report_form(t, r, station)
+    language = t.info().get("language", "en")  # the catalog's "Language:" header
+    return environment.get_template("report.html").render(form=form, language=language)
 
 
 def report_csv(t: NullTranslations, r: dict[str, Any], station: str) -> str:

@@ -291,3 +291,88 @@ def test_an_empty_hopper_shows_with_an_empty_queue_and_waiting_jobs_say_why(
     waiting = daemon.ctl_json("jobs")["jobs"][0]
     assert waiting["state"] == "queued" and why in waiting["waiting_for"]
     assert "tidak ada blangko di hopper" in daemon.ctl("--lang", "id", "jobs").stdout
+
+
+def _page_text(path: Path) -> str:
+    """The words a printed page shows: the HTML's text, one space between runs."""
+    from html.parser import HTMLParser
+
+    words: list[str] = []
+
+    class Text(HTMLParser):
+        def handle_data(self, data: str) -> None:
+            if data.strip() and self.lasttag not in ("style", "title"):
+                words.append(" ".join(data.split()))
+
+    Text().feed(path.read_text(encoding="utf-8"))
+    return " | ".join(words)
+
+
+def test_the_daily_report_carries_what_an_office_signs_and_prints(
+    make_daemon: Any, tmp_path: Path
+) -> None:
+    daemon = make_daemon(device="sim://primacy?print_seconds=3")
+    _interrupt(daemon)
+    daemon.ctl("reconcile", "example-0001", "--spoiled")
+    daemon.wait_for(
+        lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printed",
+        what="printed again",
+    )
+    data = daemon.ctl_json("report")
+    assert data["printers"] == [
+        {
+            "name": "counter-1",
+            "model": "Primacy",
+            "serial": "SIM000001",
+            "ribbons_installed": 1,
+            "ribbon_prints_used": 2,
+            "ribbon_type": "ymcko",
+            "ribbon_left": 448,
+        }
+    ]
+    assert [(c["job"], c["outcome"], c["reason"]) for c in data["cards"]] == [
+        ("example-0001", "interrupted", "printed"),
+        ("example-0001", "spoiled", "interrupted"),
+    ]
+
+    text = daemon.ctl("report").stdout
+    assert "Generated: " in text and "(Asia/Jakarta)" in text
+    assert "counter-1  Primacy  SIM000001  YMCKO" in text
+    assert "example-0001  counter-1  spoiled      interrupted" in text
+    assert text.rstrip().endswith("NIP: " + "." * 25 + "          NIP: " + "." * 25)
+
+    english = tmp_path / "report-en.html"
+    written = daemon.ctl("report", "--html", str(english))
+    assert f"Written to {english}" in written.stderr
+    page = _page_text(english)
+    for words in (
+        "Reconciliation of KTP-el blank cards | Station: test",
+        "Generated: ",
+        (
+            "PRINTER | MODEL | SERIAL | RIBBON | RIBBONS INSTALLED | PRINTS USED | "
+            "PRINTS LEFT NOW | counter-1 | Primacy | SIM000001 | YMCKO | 1 | 2 | 448"
+        ),
+        "| example-0001 | counter-1 | interrupted | settled, now printed |",
+        "| example-0001 | counter-1 | spoiled | interrupted |",
+        "3. Printed | 1 | 4. Spoiled | 1 |",
+        "Difference: 0, balanced",
+        "Printer operator, | Name: ",
+        "Acknowledged by, | Name: ",
+    ):
+        assert words in page, (words, page)
+    assert page.count("NIP: ") == 2
+
+    indonesian = tmp_path / "report-id.html"
+    daemon.ctl("--lang", "id", "report", "--html", str(indonesian))
+    halaman = _page_text(indonesian)
+    assert '<html lang="id">' in indonesian.read_text()
+    for words in (
+        "Berita Acara Rekonsiliasi Blangko KTP-el | Stasiun cetak: test",
+        "NOMOR SERI",
+        "Kartu rusak dan cetak terputus",
+        "| rusak | cetak terputus (diperiksa operator) |",
+        "sudah diselesaikan, kini tercetak",
+        "Operator cetak, | Nama: ",
+        "Mengetahui, | Nama: ",
+    ):
+        assert words in halaman, (words, halaman)

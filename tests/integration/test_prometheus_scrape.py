@@ -99,13 +99,28 @@ def test_prometheus_sees_what_printctl_shows(make_daemon: Any, prometheus: Any, 
     daemon = make_daemon(device="sim://primacy?print_seconds=0.05")
     daemon.start()
     daemon.stock_up(20)
-    ids = submit_copies(daemon, tmp_path, 5, "prom")
-    daemon.wait_for(
-        lambda: daemon.ctl_json("status")["queue"]["printed"] == len(ids), what="printed"
-    )
-    port = prometheus(daemon.metrics_port)
-    status = daemon.ctl_json("status")["printers"][0]
+    port = prometheus(daemon.metrics_port)  # scraping from the start, while cards print
     printer = 'printer="counter-1",station="test"'
+    first = submit_copies(daemon, tmp_path, 2, "prom")
+    daemon.wait_for(lambda: daemon.ctl_json("status")["queue"]["printed"] == 2, what="printed")
+    # The third card stays in the printer for 20 s: Prometheus must see it there, mid-batch.
+    sim = SimControlClient(str(daemon.state_dir / "sim-counter-1.sock"))
+    sim.inject("slow", seconds=20)
+    ids = first + submit_copies(daemon, tmp_path, 3, "prom-more")
+
+    def mid_batch() -> bool:
+        return (
+            value(port, 'printd_queue_jobs{state="printing",station="test"}') == 1
+            and value(port, f"printd_cards_printed_total{{{printer}}}") == 2
+        )
+
+    wait(mid_batch, 60, "a scrape while the third card prints")
+    daemon.wait_for(
+        lambda: daemon.ctl_json("status")["queue"]["printed"] == len(ids),
+        what="printed",
+        timeout=120,
+    )
+    status = daemon.ctl_json("status")["printers"][0]
     wait(lambda: value(port, f"printd_cards_printed_total{{{printer}}}") == 5, 30, "scrape")
     assert value(port, f"printd_hopper_blanks{{{printer}}}") == status["hopper"] == 15
     assert (
@@ -115,7 +130,6 @@ def test_prometheus_sees_what_printctl_shows(make_daemon: Any, prometheus: Any, 
     )
 
     # The hopper runs empty on the printer itself: the alert becomes pending (for: 2m).
-    sim = SimControlClient(str(daemon.state_dir / "sim-counter-1.sock"))
     sim.unload_blanks(sim.snapshot().hopper)
 
     def pending() -> bool:

@@ -146,8 +146,9 @@ class Consumer:
                 else:
                     stored.append((message, jobs))
             accepted = stored
-        for message, _ in accepted:
-            await message.ack()
+        # Queued together, the acks leave in one write; the flush returns once the server has
+        # read them.
+        await asyncio.gather(*(message.ack() for message, _ in accepted))
         await client.flush()
         self._confirmed.extend(job.spec.id for _, jobs in accepted for job in jobs)
         self.on_stored()
@@ -178,11 +179,12 @@ class Consumer:
         except BaseException:
             self._confirmed = confirmed + self._confirmed
             raise
-        for job, created in results:
-            if created:
-                self.log.info("job_taken", job_id=job.id)
-            else:
-                self.log.info("job_taken_again", job_id=job.id, state=str(job.state))
+        # One line a fetch: ids only (never the holder); each job's own event is in the audit.
+        self.log.info(
+            "jobs_taken",
+            jobs=[job.id for job, created in results if created],
+            again=[job.id for job, created in results if not created],
+        )
 
     @staticmethod
     def _clear(db: sqlite3.Connection, job_ids: Sequence[str]) -> None:

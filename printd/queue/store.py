@@ -440,16 +440,14 @@ class Store:
         id exists with the same content is returned as it is; with other content, nothing is
         stored and ConflictError names it. `within` runs inside the same transaction."""
         digests = [content_hash(spec, images) for spec, images in items]
+        stored = self._content_hashes([spec.id for spec, _ in items])
         existing = {}
         seen: dict[str, str] = {}
         for spec, digest in zip((spec for spec, _ in items), digests, strict=True):
-            row = self.db.execute(
-                "SELECT content_hash FROM jobs WHERE id = ?", (spec.id,)
-            ).fetchone()
             if seen.setdefault(spec.id, digest) != digest:
                 raise ConflictError(f"job {spec.id} is given twice with different content")
-            if row is not None:
-                if row[0] != digest:
+            if spec.id in stored:
+                if stored[spec.id] != digest:
                     raise ConflictError(
                         f"job {spec.id} already exists with different content; "
                         "use a new id for a different card (or `printctl reprint`)"
@@ -480,6 +478,10 @@ class Store:
                     )
                     existing[spec.id] = self._new_job(seq, spec, now, reprint_of)
                     results.append((existing[spec.id], True))
+                created = sum(1 for _, new in results if new)
+                if created:
+                    self._bump(db, "jobs_state", created, label=JobState.QUEUED)
+                    self._bump(db, "jobs_submitted", created)
                 if within is not None:
                     within(db, results)
         except BaseException:
@@ -487,6 +489,19 @@ class Store:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
         return results
+
+    def _content_hashes(self, job_ids: Sequence[str]) -> dict[str, str]:
+        """The stored content hash of each of these ids that exists (a few queries a batch)."""
+        found: dict[str, str] = {}
+        for first in range(0, len(job_ids), 500):
+            chunk = job_ids[first : first + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self.db.execute(
+                    f"SELECT id, content_hash FROM jobs WHERE id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
 
     def _insert(
         self,
@@ -533,8 +548,6 @@ class Store:
             to_state=JobState.QUEUED,
             reason=reason or "submitted",
         )
-        self._bump(db, "jobs_state", 1, label=JobState.QUEUED)
-        self._bump(db, "jobs_submitted", 1)
         return int(cursor.lastrowid or 0)
 
     @staticmethod

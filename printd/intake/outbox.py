@@ -4,8 +4,9 @@ The drainer (drainer.py) publishes the rows in order and deletes them once the s
 
 Which outcomes: printed; spoiled (the job prints again on a new blank, or fails); failed;
 cancelled; interrupted; and an interrupted job's reconciliation (printed, or spoiled).
-Only jobs that came from the intake are reported: the office never published a job given to
-`printctl submit`, so its outcome would name an id the central system does not know.
+Only jobs that came from the intake, and reprints of them (`reprint_of` names the office's job),
+are reported: the office never published a job given to `printctl submit`, so its outcome would
+name an id the central system does not know.
 
 A result carries no holder name; the NIK only when `results_carry_nik` says so.
 """
@@ -62,16 +63,16 @@ class Outbox:
         """Inside the transition's own transaction."""
         if transition.to_state not in REPORTED:
             return
-        if (
-            db.execute(
-                "SELECT 1 FROM intake_jobs WHERE job_id = ?", (transition.job_id,)
-            ).fetchone()
-            is None
-        ):
-            return
         row = db.execute(
-            "SELECT attempts, batch, holder FROM jobs WHERE id = ?", (transition.job_id,)
+            "SELECT j.attempts, j.batch, j.holder, j.reprint_of,"
+            " EXISTS (SELECT 1 FROM intake_jobs WHERE job_id = j.id),"
+            " EXISTS (SELECT 1 FROM intake_jobs WHERE job_id = j.reprint_of)"
+            " FROM jobs j WHERE j.id = ?",
+            (transition.job_id,),
         ).fetchone()
+        # A reprint of an office job is reported too: the office learns of every card made.
+        if row is None or not (row[4] or row[5]):
+            return
         body: dict[str, object] = {
             "id": transition.job_id,
             "outcome": str(transition.to_state),
@@ -80,6 +81,7 @@ class Outbox:
             "printer": transition.printer,
             "attempts": row[0],
             "batch": row[1],
+            "reprint_of": row[3],
             "at": transition.at,
             "reason": transition.reason,
             # Leaving `interrupted` is the operator's reconciliation after looking at the trays.

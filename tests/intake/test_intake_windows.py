@@ -116,7 +116,17 @@ def test_every_final_state_writes_its_row_in_the_same_transaction(tmp_path: Path
         )
     assert store.get("e").state is JobState.PRINTING
 
+    # A reprint of an office job (the holder lost the card) is the office's business too.
+    store.submit(
+        parse_job(job("a.r1", front)).spec,
+        parse_job(job("a.r1", front)).images,
+        actor="operator",
+        reprint_of="a",
+    )
+    store.transition("a.r1", JobState.CANCELLED, actor="operator")
     rows = outbox_rows(store)
+    assert rows[-1]["reprint_of"] == "a"
+    rows = rows[:-1]
     assert [(r["id"], r["outcome"]) for r in rows] == [
         ("a", "printed"),
         ("b", "spoiled"),

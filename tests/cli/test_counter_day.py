@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import signal
 import struct
 import subprocess
 import zlib
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.cli.counter import interrupt_a_card
 from tests.conftest import BIN, EXAMPLES
 
 STATION_ZONE = ZoneInfo("Asia/Jakarta")  # [daemon] timezone's default
@@ -50,24 +50,16 @@ def test_every_time_a_person_reads_is_in_the_stations_zone(make_daemon: Any) -> 
     assert shown in _printctl(daemon, "show", "example-0001").stdout
     assert daemon.ctl_json("status")["timezone"] == "Asia/Jakarta"
 
+
+def test_the_report_takes_today_and_yesterday_and_names_its_station(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
     today = datetime.now(STATION_ZONE).date()
     report = json.loads(_printctl(daemon, "--json", "report", "--day", "today").stdout)
     assert report["day"] == today.isoformat() and report["station"] == "test"
     assert report["generated_at"].endswith("+07:00")
     yesterday = json.loads(_printctl(daemon, "report", "--day", "yesterday", "--json").stdout)
     assert date.fromisoformat(yesterday["day"]) == today - timedelta(days=1)
-
-
-def _interrupt(daemon: Any) -> None:
-    daemon.start()
-    daemon.stock_up(10)
-    daemon.ctl("submit", str(EXAMPLES / "example-0001.json"))
-    daemon.wait_for(
-        lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printing",
-        what="printing",
-    )
-    daemon.stop(signal.SIGKILL)
-    daemon.start()
 
 
 def _on_a_terminal(daemon: Any, answer: str, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -83,7 +75,7 @@ def _on_a_terminal(daemon: Any, answer: str, *argv: str) -> subprocess.Completed
 
 def test_an_interrupted_card_is_named_asked_about_and_settled(make_daemon: Any) -> None:
     daemon = make_daemon(device="sim://primacy?print_seconds=3")
-    _interrupt(daemon)
+    interrupt_a_card(daemon)
     status = daemon.ctl("status").stdout
     assert (
         "To do       job example-0001 was interrupted on counter-1: look in the output tray "
@@ -129,20 +121,51 @@ def _padded_png(path: Path, size: int) -> Path:
     return path
 
 
-def test_small_things_at_the_counter(make_daemon: Any, tmp_path: Path) -> None:
-    version = _printctl(make_daemon(), "--version")
+def test_printctl_says_its_version() -> None:
+    version = subprocess.run(
+        [str(BIN / "printctl"), "--version"], capture_output=True, text=True, timeout=60
+    )
     assert version.returncode == 0 and version.stdout.startswith("printctl ")
+
+
+def test_json_is_asked_for_after_the_verb_too(make_daemon: Any) -> None:
     daemon = make_daemon()
     daemon.start()
     assert json.loads(daemon.ctl("status", "--json").stdout)["station"] == "test"
+    assert json.loads(daemon.ctl("blanks", "load", "1", "--json", check=False).stdout)["kind"]
+
+
+def test_one_blank_and_one_ribbon_are_not_plural(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
     received = daemon.ctl("stock", "receive", "--blanks", "1", "--ribbons", "1").stdout
     assert "Office stock: 1 blank, 1 ribbon" in received
-    loaded = daemon.ctl("blanks", "load", "1").stdout
-    assert loaded.startswith("Loaded 1 blank from office stock into the hopper of counter-1.")
-    whole = daemon.ctl("--lang", "id", "blanks", "load", "abc", check=False)
-    assert "'abc' bukan bilangan bulat" in whole.stderr
 
-    # A reader that has gone (`printctl jobs | head`) ends printctl quietly.
+
+def test_blanks_load_and_unload_say_what_they_did(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    daemon.ctl("stock", "receive", "--blanks", "5")
+    loaded = daemon.ctl("blanks", "load", "3").stdout
+    assert loaded.startswith("Loaded 3 blanks from office stock into the hopper of counter-1.")
+    unloaded = daemon.ctl("--lang", "id", "blanks", "unload", "1").stdout
+    assert unloaded.startswith("1 blangko dikeluarkan dari hopper counter-1, kembali ke stok")
+
+
+def test_a_count_that_is_not_a_number_is_refused_in_indonesian() -> None:
+    wrong = subprocess.run(
+        [str(BIN / "printctl"), "--lang", "id", "blanks", "load", "abc"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "'abc' bukan bilangan bulat" in wrong.stderr
+
+
+def test_a_reader_that_has_gone_ends_printctl_quietly(make_daemon: Any) -> None:
+    """`printctl jobs | head`: the pipe closes before printctl writes."""
+    daemon = make_daemon()
+    daemon.start()
     reader = subprocess.Popen(
         [str(BIN / "printctl"), "--socket", str(daemon.socket), "jobs"],
         stdout=subprocess.PIPE,
@@ -154,8 +177,12 @@ def test_small_things_at_the_counter(make_daemon: Any, tmp_path: Path) -> None:
     reader.wait()
     assert "Traceback" not in complaint and "BrokenPipeError" not in complaint, complaint
 
+
+def test_a_padded_card_image_is_refused(make_daemon: Any, tmp_path: Path) -> None:
+    daemon = make_daemon()
+    daemon.start()
     padded = tmp_path / "padded-front.png"
-    _padded_png(padded, 50 * 10**6)
+    _padded_png(padded, 50 * 10**6)  # 1016×648, so only its size gives it away
     job = tmp_path / "padded.json"
     job.write_text(
         json.dumps(
@@ -169,8 +196,15 @@ def test_small_things_at_the_counter(make_daemon: Any, tmp_path: Path) -> None:
     )
     refused = daemon.ctl("submit", str(job), check=False)
     assert refused.returncode == 65
-    assert "a card side is never more than 8 MB" in refused.stdout
+    assert "a card side is never more than 8 MB, so this file holds something else" in (
+        refused.stdout
+    )
+    assert daemon.ctl_json("jobs")["jobs"] == []
 
+
+def test_a_folder_of_job_files_ends_with_a_summary(make_daemon: Any, tmp_path: Path) -> None:
+    daemon = make_daemon()
+    daemon.start()
     folder = tmp_path / "batch"
     folder.mkdir()
     (folder / "a.json").write_text("{ nope")
@@ -312,7 +346,7 @@ def test_the_daily_report_carries_what_an_office_signs_and_prints(
     make_daemon: Any, tmp_path: Path
 ) -> None:
     daemon = make_daemon(device="sim://primacy?print_seconds=3")
-    _interrupt(daemon)
+    interrupt_a_card(daemon)
     daemon.ctl("reconcile", "example-0001", "--spoiled")
     daemon.wait_for(
         lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printed",

@@ -6,11 +6,11 @@ import csv
 import io
 import json
 import os
-import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.cli.counter import interrupt_a_card
 from tests.conftest import BIN, EXAMPLES
 
 
@@ -157,15 +157,7 @@ def test_interrupted_job_is_reconciled_and_spoils_are_listed_by_reason(
     make_daemon: Any,
 ) -> None:
     daemon = make_daemon(device="sim://primacy?print_seconds=3")
-    daemon.start()
-    daemon.stock_up(10)
-    daemon.ctl("submit", str(EXAMPLES / "example-0001.json"))
-    daemon.wait_for(
-        lambda: daemon.ctl_json("show", "example-0001")["job"]["state"] == "printing",
-        what="printing",
-    )
-    daemon.stop(signal.SIGKILL)
-    daemon.start()
+    interrupt_a_card(daemon)
     assert daemon.ctl_json("show", "example-0001")["job"]["state"] == "interrupted"
     assert "interrupted 1" in daemon.ctl("status").stdout
     settled = daemon.ctl("reconcile", "example-0001", "--spoiled")

@@ -64,7 +64,10 @@ async def connect(config: IntakeConfig, name: str, state: LinkState) -> Client:
         state.mark(True)
 
     async def error_cb(error: Exception) -> None:
-        state.error = str(error) or type(error).__name__
+        text = str(error) or type(error).__name__
+        if text != state.error:  # once per new error: a station offline for days stays quiet
+            log.warning("intake_link_error", error=text)
+        state.error = text
 
     options: dict[str, Any] = {
         "servers": list(config.servers),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import promtool_complaints
 from tests.intake.conftest import (
     NatsServer,
     Office,
@@ -172,7 +173,12 @@ def test_a_station_holds_no_more_than_max_held_jobs(
         assert len(job_ids_live(station)) == 3
         assert intake["held"] == 3
         assert "full: taking no more" in station.ctl("status").stdout
-        assert 'printd_intake_holding{station="loket"} 1.0' in station.metrics()
+        metrics = station.metrics()
+        assert 'printd_intake_holding{station="loket"} 1.0' in metrics
+        assert 'printd_intake_office_pending_messages{station="loket"} 7.0' in metrics
+        # Prometheus's own linter finds nothing in the intake's series.
+        complaints = promtool_complaints(metrics)
+        assert [c for c in complaints if "intake" in c or "outbox" in c] == []
         station.stock_up(20)
         station.wait_for(
             lambda: sum(office.printed_ids().values()) == 10, what="the rest taken as cards print"

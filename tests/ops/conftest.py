@@ -60,6 +60,9 @@ ADDED_METRICS = frozenset(
         "printd_intake_office_pending_messages",
         "printd_intake_dead_letters_total",
         "printd_outbox_oldest_age_seconds",
+        "printd_outbox_results",
+        "printd_outbox_published_total",
+        "printd_intake_jobs_stored_total",
     }
 )
 # Histograms expose these series instead of (or next to) the bare name.

@@ -1,0 +1,43 @@
+"""The codec's reply handling at its edges: replies that arrive together, a reply that never
+ends, and status replies it cannot read, quoted for the operator's log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from printd.drivers.evolis import codec
+from printd.errors import ProtocolError
+
+
+def test_two_replies_in_one_read_come_off_one_at_a_time() -> None:
+    buffer = bytearray(b"OK\r1\r")
+    assert codec.split_reply(buffer) == b"OK"
+    assert codec.split_reply(buffer) == b"1"
+    assert codec.split_reply(buffer) is None
+    assert buffer == bytearray()
+
+
+def test_an_unended_reply_is_waited_for_up_to_the_longest_reply_there_is() -> None:
+    buffer = bytearray(b"x" * codec.MAX_REPLY_BYTES)
+    assert codec.split_reply(buffer) is None  # may still end with the next read
+    buffer += b"x"
+    with pytest.raises(ProtocolError, match=f"longer than {codec.MAX_REPLY_BYTES} bytes"):
+        codec.split_reply(buffer)
+
+
+def test_an_unknown_major_state_is_quoted_up_to_32_characters() -> None:
+    major = "Z" * 40
+    expected = f"Rst: unknown major state {'Z' * 32!r}"
+    with pytest.raises(ProtocolError, match=f"^{re.escape(expected)}$"):
+        codec.decode_rst(f"{major};PRINTER_READY")
+
+
+def test_a_status_without_minors_is_quoted_up_to_64_characters() -> None:
+    text = "READY;" + "x y" * 30  # minors that are not words
+    expected = f"Rst: expected MAJOR;MINOR[;MINOR…], got {text[:64]!r}"
+    with pytest.raises(ProtocolError, match=f"^{re.escape(expected)}$"):
+        codec.decode_rst(text)
+    with pytest.raises(ProtocolError, match=re.escape("got 'READY'")):
+        codec.decode_rst("READY")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import json
+import socket
 import sqlite3
 import subprocess
 import time
@@ -55,6 +56,8 @@ class NatsServer:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, "nats-server exited; see nats-server.log"
             try:
+                # A plain connect first: the client's own retry waits seconds per refusal.
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 run(self._ready())
             except (OSError, nats.errors.Error, TimeoutError):
                 time.sleep(0.05)

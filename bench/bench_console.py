@@ -10,7 +10,6 @@ same daemon with the console off).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ sys.path.insert(0, str(REPO))
 from printd.cli.client import Client  # noqa: E402
 from printd.queue.ledger import Entry, Item, Kind  # noqa: E402
 from printd.queue.store import Store  # noqa: E402
+from tests.console.chromium import PACKAGES, chromium_paths, start_chromium  # noqa: E402
 
 BIN = Path(sys.executable).parent
 JOBS = 10_000
@@ -117,27 +117,10 @@ class Daemon:
 
 
 def browser(profile: Path) -> Any:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        raise SystemExit("needs the Debian packages chromium and chromium-driver (make test)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--window-size=1366,768",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(options=options, service=Service(executable_path=driver))
+    paths = chromium_paths()
+    if paths is None:
+        raise SystemExit(f"needs the Debian packages {PACKAGES} (make test installs them)")
+    return start_chromium(*paths, profile)
 
 
 def wait(condition: Any, what: str) -> Any:

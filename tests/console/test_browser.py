@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import DaemonProcess, missing
+from tests.console.chromium import PACKAGES, chromium_paths, start_chromium
 from tests.console.conftest import base_url, login_url
 from tests.integration.test_faults import hands, submit_copies
 
@@ -53,40 +54,19 @@ TEXT = {
 }
 
 
-def chromium_paths() -> tuple[str, str]:
-    browser = shutil.which("chromium")
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        missing(
-            "Chromium and its WebDriver (chromium, chromedriver)",
-            "install the Debian packages chromium and chromium-driver (`make test` does, as root)",
-        )
-    return str(browser), str(driver)
-
-
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
-    browser_path, driver_path = chromium_paths()
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser_path
-    profile = tmp_path / "chromium-profile"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--window-size=1366,768",  # the counter's screen
-        "--lang=id",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    paths = chromium_paths()
+    if paths is None:
+        missing(
+            "Chromium and its WebDriver (chromium, chromedriver)",
+            f"install the Debian packages {PACKAGES} (`make test` does, as root)",
+        )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing("the Python package selenium", "install the dev group (`make test` does)")
+    driver = start_chromium(*paths, tmp_path / "chromium-profile", "--lang=id")
     try:
         yield driver
     finally:
@@ -110,10 +90,28 @@ class Tour:
         self.driver.save_screenshot(str(self.shots / f"{name}.png"))
 
     def until(self, condition: Callable[[], Any], what: str) -> Any:
-        return self.wait.until(lambda _: condition(), message=f"waiting for {what}")
+        from selenium.common.exceptions import WebDriverException
+
+        def attempt(_: Any) -> Any:
+            try:
+                return condition()
+            except WebDriverException as error:
+                # An element of the page being replaced (a load, a live update): look again.
+                if "does not belong to the document" in str(error):
+                    return None
+                raise
+
+        return self.wait.until(attempt, message=f"waiting for {what}")
 
     def text(self) -> str:
-        return str(self.driver.find_element("tag name", "body").text)
+        """The page's words; empty while the browser is between two pages (its old body is
+        gone before the new one is there), so the wait reads them again."""
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            return str(self.driver.find_element("tag name", "body").text)
+        except WebDriverException:
+            return ""
 
     def shows(self, words: str) -> Any:
         return self.until(lambda: words in self.text(), repr(words))
@@ -146,7 +144,7 @@ class Tour:
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_readme_tour_in_the_console(
-    console_daemon: Any, browser: Any, tmp_path: Path, lang: str
+    browser: Any, console_daemon: Any, tmp_path: Path, lang: str
 ) -> None:
     words = TEXT[lang]
     daemon = console_daemon()
@@ -230,7 +228,7 @@ def test_the_readme_tour_in_the_console(
         shutil.copy(tour.shots / "10-now.png", os.environ["PRINTD_CONSOLE_SHOT"])
 
 
-def test_a_keyboard_only_pass(console_daemon: Any, browser: Any, tmp_path: Path) -> None:
+def test_a_keyboard_only_pass(browser: Any, console_daemon: Any, tmp_path: Path) -> None:
     """Tab and Enter only: every control is reachable and works without a mouse."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys

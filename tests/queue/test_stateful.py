@@ -98,6 +98,7 @@ class StationMachine(RuleBasedStateMachine):
         self.ribbon_stock = 0
         self.hopper = dict.fromkeys(PRINTERS, 0)
         self.ribbon_left: dict[str, int | None] = dict.fromkeys(PRINTERS)
+        self.ribbon_type: dict[str, str | None] = dict.fromkeys(PRINTERS)
         self.personal: set[str] = set()
         self._open()
 
@@ -151,6 +152,7 @@ class StationMachine(RuleBasedStateMachine):
             self.service.ribbon_install("ymcko", 6, printer, "operator")
             self.stock, self.ribbon_stock = self.stock - 20, self.ribbon_stock - 1
             self.hopper[printer], self.ribbon_left[printer] = 20, 6
+            self.ribbon_type[printer] = "ymcko"
 
     @initialize(target=submitted, sides=st.sampled_from([1, 2]))
     def a_job_waiting(self, sides: int) -> str:
@@ -235,6 +237,7 @@ class StationMachine(RuleBasedStateMachine):
             return
         self.ribbon_stock -= 1
         self.ribbon_left[printer] = capacity
+        self.ribbon_type[printer] = ribbon
 
     @rule(job_id=submitted, action=st.sampled_from(["cancel", "hold", "release"]))
     def operator_moves(self, job_id: str, action: str) -> None:
@@ -299,6 +302,9 @@ class StationMachine(RuleBasedStateMachine):
             return Condition.RIBBON_MISSING
         if left < sides:
             return Condition.RIBBON_OUT
+        # Every job here is a KTP-el, a colour photo: KB (black only) never prints it.
+        if self.ribbon_type[printer] not in ("ymcko", "ymckok"):
+            return Condition.RIBBON_WRONG
         return None
 
     @rule(printer=st.sampled_from(PRINTERS))

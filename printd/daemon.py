@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import os
@@ -88,6 +89,7 @@ class Daemon:
         self._runners: list[web.AppRunner] = []
         self._console_login: LoginUrl | None = None  # set when [console] is on
         self._snmp_closers: list[Callable[[], Awaitable[None]]] = []
+        self.service: Service | None = None
         self.intake: Intake | None = None
         if config.intake is not None:  # built now: its outbox must see this run's first change
             from printd.intake.runner import Intake
@@ -156,6 +158,7 @@ class Daemon:
                 self.wake,
                 {n: b.hands for n, b in self.printers.items() if b.hands is not None},
             )
+            self.service = service
             if self.intake is not None:
                 registry.register(self.intake.collector)
                 service.intake_status = self.intake.public
@@ -374,7 +377,13 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
 
     def reload(self) -> None:
-        """SIGHUP: re-read the config; settings that are safe to change apply at once."""
+        """SIGHUP: re-read the config; [queue] and [logging] apply at once.
+
+        Everything else is wired into running parts (printers, sockets, the collector, the
+        intake link) and only a restart applies it. Such a change is refused loudly, never
+        half-applied: an error names the keys and `printctl status` says "restart needed"
+        until the running config and the file agree again.
+        """
         notifier = self._notifier()
         if notifier is not None:
             notifier.reloading()
@@ -385,12 +394,64 @@ class Daemon:
             if notifier is not None:
                 notifier.ready("reload refused: config has errors; running on the old one")
             return
-        if [p.device_uri for p in fresh.printers] != [p.device_uri for p in self.config.printers]:
-            self.log.warning("reload_printers_need_restart")
         configure_logging(fresh.logging.format, fresh.logging.level)
         for dispatcher in self.dispatchers:
             dispatcher.queue = fresh.queue
-        self.config = fresh
+        pending = restart_keys(self.config, fresh)
+        self.config = dataclasses.replace(self.config, queue=fresh.queue, logging=fresh.logging)
+        if self.service is not None:
+            self.service.restart_needed = tuple(pending)
+        if pending:
+            self.log.error(
+                "reload_needs_restart",
+                keys=pending,
+                hint="systemctl restart printd applies them; [queue] and [logging] were applied",
+            )
+            if notifier is not None:
+                notifier.ready("restart needed: " + ", ".join(pending))
+            return
         self.log.info("config_reloaded", path=str(fresh.path))
         if notifier is not None:
             notifier.ready("config reloaded")
+
+
+# Sections a reload applies to the running daemon; every other difference needs a restart.
+RELOADABLE = frozenset({"path", "queue", "logging"})
+
+
+def restart_keys(running: Config, fresh: Config) -> list[str]:
+    """The config keys that differ between the running daemon and the file, and that only a
+    restart applies, named as a technician finds them in printd.toml."""
+    keys: list[str] = []
+    for section in dataclasses.fields(Config):
+        if section.name in RELOADABLE:
+            continue
+        old, new = getattr(running, section.name), getattr(fresh, section.name)
+        if section.name == "printers":
+            keys += _printer_keys(old, new)
+        elif old != new:
+            keys += _section_keys(section.name, old, new)
+    return keys
+
+
+def _section_keys(name: str, old: Any, new: Any) -> list[str]:
+    if old is None or new is None:  # an optional section added or removed
+        return [f"[{name}]"]
+    return [
+        f"{name}.{f.name}"
+        for f in dataclasses.fields(old)
+        if getattr(old, f.name) != getattr(new, f.name)
+    ]
+
+
+def _printer_keys(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[str]:
+    before, after = {p.name: p for p in old}, {p.name: p for p in new}
+    keys = [f"[[printer]] {name} (new)" for name in after if name not in before]
+    keys += [f"[[printer]] {name} (removed)" for name in before if name not in after]
+    for name in before.keys() & after.keys():
+        keys += [
+            f"printer.{name}.{f.name}"
+            for f in dataclasses.fields(before[name])
+            if f.name != "device" and getattr(before[name], f.name) != getattr(after[name], f.name)
+        ]
+    return sorted(keys)

@@ -49,6 +49,8 @@ class Service:
     wake: asyncio.Event
     hands: Mapping[str, OperatorHands]
     intake_status: Callable[[], dict[str, Any]] | None = None  # set when [intake] is configured
+    # Config keys changed in the file that the running daemon has not applied (reload refused).
+    restart_needed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.log = structlog.get_logger("printd.service")
@@ -439,6 +441,7 @@ class Service:
             "queue": queue,
             "today": {"printed": today["printed"], "spoiled": today["spoiled_total"]},
             "intake": self.intake_status() if self.intake_status is not None else None,
+            "restart_needed": list(self.restart_needed),
             "stock": {
                 "blanks": supplies["stock_blanks"],
                 "ribbons": supplies["stock_ribbons"],

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from gettext import NullTranslations
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from printd import __version__
 from printd.cli import render
@@ -60,19 +60,23 @@ def find_socket(args: argparse.Namespace) -> Path:
 
 
 def whole_number(t: NullTranslations) -> Any:
-    """argparse's type for a count, refusing in the operator's language."""
+    """argparse's type for a count, refusing in the operator's language.
+
+    A bad count is bad data, not wrong usage: it exits 65 (EX_DATAERR), as the exit-code
+    table in the README says, so a script can tell "0 blanks" from a mistyped verb (2).
+    """
+
+    def refuse(message: str) -> NoReturn:
+        print(f"printctl: error: {message}", file=sys.stderr)
+        raise SystemExit(JobError.exit_code)
 
     def positive_int(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                t.gettext("{value!r} is not a whole number").format(value=text)
-            ) from None
+            refuse(t.gettext("{value!r} is not a whole number").format(value=text))
         if value < 1:
-            raise argparse.ArgumentTypeError(
-                t.gettext("{value!r}: must be 1 or more").format(value=text)
-            )
+            refuse(t.gettext("{value!r}: must be 1 or more").format(value=text))
         return value
 
     return positive_int

@@ -266,6 +266,13 @@ def _intake_lines(t: NullTranslations, intake: dict[str, Any], indent: str) -> l
 def status(t: NullTranslations, data: dict[str, Any]) -> str:
     _ = t.gettext
     out = [_("Station {station}").format(station=data["station"])]
+    if data.get("restart_needed"):
+        # A reload refused these keys: the daemon still runs on the old values.
+        out.append(
+            _("restart needed (sudo systemctl restart printd) to apply: {keys}").format(
+                keys=", ".join(data["restart_needed"])
+            )
+        )
     to_do_lines = interrupted_to_do(t, data)
     if to_do_lines:
         out += ["", *to_do_lines]

@@ -219,7 +219,8 @@ def test_exit_codes_per_error_class(make_daemon: Any, tmp_path: Path) -> None:
         (("ribbon", "install", "--type", "rainbow"), 65, "type: a ribbon code"),
         (("blanks", "load", "5", "--printer", "nope"), 66, "no printer 'nope'"),
         (("report", "--day", "27-11-2026"), 65, "not a date"),
-        (("blanks", "load", "zero"), 2, "not a whole number"),
+        (("blanks", "load", "zero"), 65, "not a whole number"),  # bad data, as the README says
+        (("blanks", "load", "0"), 65, "must be 1 or more"),
         (("jobs", "--state", "lost"), 2, "invalid choice"),
     ]
     for argv, code, words in cases:

@@ -1,0 +1,71 @@
+"""`systemctl reload printd` (SIGHUP) on the real daemon: what it applies, what it refuses.
+
+docs/install.md promises that a reload applies [queue] and [logging] and refuses, loudly,
+what only a restart applies; `printctl status` then says "restart needed" with the keys.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+NEW_PRINTER = '\n[[printer]]\nname = "counter-9"\ndevice = "sim://primacy?print_seconds=0.05"\n'
+
+
+def hup(daemon: Any) -> None:
+    assert daemon.proc is not None
+    daemon.proc.send_signal(signal.SIGHUP)
+
+
+def test_reload_refuses_what_needs_a_restart_and_status_says_so(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    original = daemon.config.read_text()
+    edited = original.replace('station = "test"', 'station = "moved"').replace(
+        'level = "info"', 'level = "debug"'
+    )
+    daemon.config.write_text(edited + NEW_PRINTER + "\n[supplies]\nhopper_low = 7\n")
+    hup(daemon)
+
+    status = daemon.wait_for(
+        lambda: (s := daemon.ctl_json("status"))["restart_needed"] and s,
+        what="status to name the keys a reload refused",
+    )
+    assert status["restart_needed"] == [
+        "daemon.station",
+        "[[printer]] counter-9 (new)",
+        "supplies.hopper_low",
+    ]
+    assert status["station"] == "test", "a refused key must not half-apply"
+    assert [p["name"] for p in status["printers"]] == ["counter-1"]
+    refused = [e for e in daemon.log_events() if e.get("event") == "reload_needs_restart"]
+    assert refused and refused[0]["level"] == "error"
+    assert "daemon.station" in refused[0]["keys"]
+    text = daemon.ctl("status").stdout
+    assert "restart needed" in text and "daemon.station" in text, text
+
+    # Putting the file back (the keys agree again) clears the line on the next reload.
+    daemon.config.write_text(original)
+    hup(daemon)
+    daemon.wait_for(
+        lambda: daemon.ctl_json("status")["restart_needed"] == [],
+        what="restart_needed to clear once the file matches the running config",
+    )
+    assert "restart needed" not in daemon.ctl("status").stdout
+    reloaded = [e for e in daemon.log_events() if e.get("event") == "config_reloaded"]
+    assert reloaded, daemon.log()
+
+
+def test_reload_applies_queue_and_logging_without_a_restart(make_daemon: Any) -> None:
+    daemon = make_daemon()
+    daemon.start()
+    daemon.config.write_text(
+        daemon.config.read_text().replace("max_attempts = 3", "max_attempts = 5")
+    )
+    hup(daemon)
+    daemon.wait_for(
+        lambda: any(e.get("event") == "config_reloaded" for e in daemon.log_events()),
+        what="config_reloaded",
+    )
+    assert daemon.ctl_json("status")["restart_needed"] == []
+    assert not any(e.get("event") == "reload_needs_restart" for e in daemon.log_events())

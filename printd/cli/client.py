@@ -101,7 +101,9 @@ class Client:
             text = _("printd is not answering at {socket} (a stale socket? is it running?)")
         else:
             text = _("cannot reach printd at {socket}: {error}")
-        return ApiError(text.format(socket=where, error=error), "Unreachable", 0)
+        # The system's reason ("Connection timed out"), not Python's "[Errno 110] ..." text.
+        reason = error.strerror or type(error).__name__
+        return ApiError(text.format(socket=where, error=reason), "Unreachable", 0)
 
     def _exchange(self, request: bytes) -> bytes:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

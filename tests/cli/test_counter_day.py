@@ -410,3 +410,17 @@ def test_the_daily_report_carries_what_an_office_signs_and_prints(
         "Mengetahui, | Nama: ",
     ):
         assert words in halaman, (words, halaman)
+
+
+def test_an_unreachable_daemon_is_explained_without_pythons_words(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = subprocess.run(
+        [str(BIN / "printctl"), "--socket", str(not_a_folder / "printd.sock"), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 69
+    assert result.stderr.strip().endswith(": Not a directory"), result.stderr
+    assert "Errno" not in result.stderr

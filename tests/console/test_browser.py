@@ -288,3 +288,34 @@ def test_a_keyboard_only_pass(browser: Any, console_daemon: Any, tmp_path: Path)
     keys(Keys.ENTER)
     tour.shows(words["balanced"])
     tour.shot("03-report")
+
+
+SIZES = """
+const controls = [...document.querySelectorAll('button, input:not([type=hidden]), select')];
+return {
+  overflow: document.documentElement.scrollWidth - window.innerWidth,
+  smallest: Math.min(...controls.map(c => c.getBoundingClientRect().height)),
+  controls: controls.length,
+};
+"""
+
+
+def test_readable_on_the_counters_screen(browser: Any, console_daemon: Any, tmp_path: Path) -> None:
+    """At 1366×768 no page scrolls sideways, and every control is at least 44 px tall (a
+    comfortable target for a hand on a mouse, and large enough to read)."""
+    daemon = console_daemon()
+    daemon.stock_up(10)
+    [job_id] = submit_copies(daemon, tmp_path, 1, "sizes")
+    daemon.wait_for(lambda: daemon.ctl_json("show", job_id)["job"]["state"] == "printed")
+    tour = Tour(browser, daemon, tmp_path / "shots" / "sizes")
+    browser.get(login_url(daemon))
+    tour.until(lambda: browser.current_url.rstrip("/") == base_url(daemon), "the Now page")
+    assert browser.execute_script("return window.innerWidth") <= 1366
+    for page in ("/", "/jobs", f"/jobs/{job_id}", "/settle", "/supplies", "/report"):
+        tour.open(page)
+        tour.until(lambda: browser.execute_script("return document.readyState") == "complete", page)
+        sizes = browser.execute_script(SIZES)
+        assert sizes["overflow"] <= 0, (page, sizes)
+        if sizes["controls"]:
+            assert sizes["smallest"] >= 44, (page, sizes)
+        tour.shot(page.strip("/").replace("/", "-") or "now")

@@ -20,11 +20,12 @@ from zoneinfo import ZoneInfo
 import structlog
 from aiohttp import web
 
+from printd.api import FIRST_YEAR, LAST_YEAR
 from printd.cli import render
 from printd.cli.i18n import LANGUAGES, translate_daemon_error, translations
 from printd.config import Config
 from printd.console import pages
-from printd.console.guard import COOKIE, SESSION_KEY, build_guard
+from printd.console.guard import COOKIE, SESSION_KEY, Handler, build_guard
 from printd.console.live import Watcher
 from printd.console.passes import Passes, Session
 from printd.drivers.uri import RIBBON_TYPES
@@ -101,7 +102,8 @@ class Console:
         return runner
 
     def build_app(self) -> web.Application:
-        app = web.Application(middlewares=[build_guard(self.passes, self.port, self._refuse)])
+        guard = build_guard(self.passes, self.port, self._refuse)
+        app = web.Application(middlewares=[guard, self._errors])
         app.router.add_get("/login", self.login)
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/lang/{code}", self.language)
@@ -124,6 +126,19 @@ class Console:
         return app
 
     # ---- helpers -----------------------------------------------------------------------------
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A bug on one page is logged (never the form's contents) and said in words; the
+        daemon and its printing go on."""
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            self.log.exception("console_crashed", path=request.path)
+            page = pages.crashed(self._view(request))
+            return web.Response(text=page, status=500, content_type="text/html")
 
     def _view(self, request: web.Request, session: Session | None = None) -> pages.View:
         language = request.cookies.get(LANG_COOKIE, DEFAULT_LANGUAGE)
@@ -451,10 +466,13 @@ class Console:
         tz = ZoneInfo(self.config.daemon.timezone)
         text = request.query.get("day", "").strip()
         try:
-            day = date.fromisoformat(text) if text else datetime.now(tz).date()
+            day: date | None = date.fromisoformat(text) if text else datetime.now(tz).date()
         except ValueError:
+            day = None
+        # The day's bounds are timestamps: the API's range of years, or they overflow.
+        if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
             session.flash = ("error", view.t.gettext("day: not a date like 2026-11-27"))
-            raise self._back("/report") from None
+            raise self._back("/report")
         report = self.service.report(day.isoformat())
         report["forecast"] = {item: f.public() for item, f in self.forecast().items()}
         page = pages.report_page(

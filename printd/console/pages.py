@@ -140,6 +140,15 @@ def refusal(view: View, status: int, why: str) -> str:
     )
 
 
+def crashed(view: View) -> str:
+    _ = view.t.gettext
+    text = _(
+        "printd hit an internal error on this page; a technician finds the details in its log. "
+        "Printing goes on."
+    )
+    return layout(view, _("Something went wrong"), f'<p class="flash error">{e(text)}</p>')
+
+
 # ---- Now ------------------------------------------------------------------------------------
 
 

@@ -148,3 +148,14 @@ def test_each_settlement_does_what_the_page_says(console_daemon: Any, tmp_path: 
     waiting = session.get(base_url(daemon) + "/settle", timeout=30).text
     assert f"/settle/{nothing}" in waiting
     assert f"/settle/{good}" not in waiting
+
+
+def test_a_day_the_report_cannot_have_is_said_in_words(console_daemon: Any) -> None:
+    daemon = console_daemon()
+    session = logged_in(daemon)
+    for day in ("kemarin", "2026-02-30", "9999-12-31", "0001-01-01"):
+        response = session.get(base_url(daemon) + "/report", params={"day": day}, timeout=30)
+        assert response.status_code == 200, day
+        assert "bukan tanggal" in response.text, day  # the form again, with the reason
+    today = session.get(base_url(daemon) + "/report", timeout=30)
+    assert 'data-balance="0"' in today.text

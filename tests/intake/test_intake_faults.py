@@ -1,5 +1,6 @@
 """Faults around intake: bad messages are dead-lettered while intake goes on; a station killed
-while it takes work loses no job, prints none twice, and every outcome arrives exactly once."""
+while it takes work, and the office's server restarted twice, lose no job, print none twice,
+and every outcome arrives exactly once."""
 
 from __future__ import annotations
 
@@ -124,6 +125,9 @@ def run_intake_kills(
         a.start()
         time.sleep(rng.uniform(0.0, 0.6))  # a random moment of its intake to strike
         a.stop(signal.SIGKILL)
+    for _ in range(2):  # the office's server restarted twice while B prints and reports
+        nats_server.stop()
+        nats_server.start()
     a.start()
     try:
         a.stock_up(min(len(ids), 100))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install printd on a print station (Debian 12 / Ubuntu 22.04 or newer). Safe to run again:
+# Install printd on a print station (Debian 12, Ubuntu 24.04; Ubuntu 22.04 only with Python 3.11
+# from the deadsnakes PPA, see docs/install.md). Safe to run again:
 # an upgrade is the same command from a newer checkout.
 #
 #   sudo scripts/install.sh            (or: sudo make install)
@@ -33,6 +34,10 @@ readonly TMPFILES_DIR=/usr/local/lib/tmpfiles.d
 readonly UDEV_DIR=/usr/local/lib/udev/rules.d
 readonly CONF_DIR=/etc/printd
 readonly DOC_DIR=/opt/printd/share/doc
+# printctl on every login's PATH: the runbooks say `printctl …`, not the venv's full path.
+readonly BIN_DIR=/usr/local/bin
+# The platforms printd supports, said the same way in README.md and docs/install.md.
+readonly SUPPORTED="supported: Debian 12 or Ubuntu 24.04 (Python 3.11 or newer); Ubuntu 22.04 only with python3.11 from the deadsnakes PPA (apt-get install python3.11 python3.11-venv, then PRINTD_PYTHON=/usr/bin/python3.11)"
 
 log() { printf 'install.sh: %s\n' "$*"; }
 die() {
@@ -64,7 +69,7 @@ install_venv() {
     fi
     [[ -x "$PRINTD_PYTHON" ]] || die "$PRINTD_PYTHON not found: apt-get install python3 python3-venv (or set PRINTD_PYTHON)"
     "$PRINTD_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-        die "$PRINTD_PYTHON is older than Python 3.11; install a newer python3 or set PRINTD_PYTHON"
+        die "$PRINTD_PYTHON is older than Python 3.11; $SUPPORTED"
     "$PRINTD_PYTHON" -c 'import ensurepip, venv' 2>/dev/null ||
         die "$PRINTD_PYTHON cannot create virtualenvs: apt-get install python3-venv"
     local venv="$DESTDIR$PRINTD_VENV"
@@ -101,7 +106,9 @@ install_files() {
     install -m 0644 "$SRC_DIR/systemd/70-printd-card-printers.rules" "$DESTDIR$UDEV_DIR/"
     install -m 0644 "$SRC_DIR/docs/install.md" "$DESTDIR$DOC_DIR/install.md"
     install -m 0644 "$SRC_DIR/config/printd.toml" "$DESTDIR$CONF_DIR/printd.toml.example"
-    log "installed the unit, udev rule, sysusers and tmpfiles snippets"
+    install -d -m 0755 "$DESTDIR$BIN_DIR"
+    ln -sfn "$PRINTD_VENV/bin/printctl" "$DESTDIR$BIN_DIR/printctl"
+    log "installed the unit, udev rule, sysusers and tmpfiles snippets, and $BIN_DIR/printctl"
 }
 
 create_user_and_dirs() {

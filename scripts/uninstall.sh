@@ -62,6 +62,11 @@ rm -f "$DESTDIR$UNIT_DIR/printd.service" \
     "$DESTDIR$TMPFILES_DIR/printd.conf" \
     "$DESTDIR$UDEV_DIR/70-printd-card-printers.rules" \
     "$DESTDIR$CONF_DIR/printd.toml.example"
+# The printctl link install.sh made; a printctl there that is not ours is left alone.
+if [[ -L "$DESTDIR/usr/local/bin/printctl" &&
+    "$(readlink "$DESTDIR/usr/local/bin/printctl")" == "$PRINTD_VENV/bin/printctl" ]]; then
+    rm -f "$DESTDIR/usr/local/bin/printctl"
+fi
 rm -rf "$DESTDIR$OPT_DIR/share"
 # Only the default venv is removed; a venv elsewhere was set up by hand.
 if [[ "$PRINTD_VENV" == "$OPT_DIR/venv" ]]; then

@@ -243,3 +243,64 @@ def test_the_real_check_config_stops_a_broken_config(
     assert result.returncode == 1
     assert "max_attempt" in result.stdout + result.stderr
     assert "is not valid" in result.stderr
+
+
+def test_printctl_is_on_the_path_and_uninstall_removes_it(
+    checkout: Path, venv: Path, tmp_path: Path
+) -> None:
+    # docs/install.md: "`printctl` is on every login's PATH (/usr/local/bin/printctl)".
+    stage = tmp_path / "stage"
+    assert run_script(checkout, "install.sh", stage, venv).returncode == 0
+    link = stage / "usr/local/bin/printctl"
+    assert link.is_symlink()
+    assert str(link.readlink()) == f"{venv}/bin/printctl"
+    assert "/usr/local/bin/printctl" in (REPO / "docs" / "install.md").read_text()
+    again = run_script(checkout, "install.sh", stage, venv)  # an upgrade keeps one link
+    assert again.returncode == 0, again.stderr
+    assert str(link.readlink()) == f"{venv}/bin/printctl"
+    assert run_script(checkout, "uninstall.sh", stage, venv).returncode == 0
+    assert not link.is_symlink()
+
+
+def test_uninstall_leaves_a_printctl_that_is_not_ours(
+    checkout: Path, venv: Path, tmp_path: Path
+) -> None:
+    stage = tmp_path / "stage"
+    assert run_script(checkout, "install.sh", stage, venv).returncode == 0
+    link = stage / "usr/local/bin/printctl"
+    link.unlink()
+    link.write_text("#!/bin/sh\n")
+    assert run_script(checkout, "uninstall.sh", stage, venv).returncode == 0
+    assert link.read_text() == "#!/bin/sh\n"
+
+
+SUPPORTED = "Debian 12 or Ubuntu 24.04 (Python 3.11 or newer)"
+DEADSNAKES = "python3.11 from the deadsnakes PPA"
+
+
+def test_an_old_python_is_refused_naming_the_supported_platforms(
+    checkout: Path, tmp_path: Path
+) -> None:
+    # Ubuntu 22.04's python3 is 3.10: the stand-in answers the version check as 3.10 does.
+    old_python = tmp_path / "python3.10"
+    old_python.write_text("#!/bin/sh\nexit 1\n")
+    old_python.chmod(0o755)
+    result = subprocess.run(
+        ["bash", str(checkout / "scripts" / "install.sh")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=dict(os.environ, DESTDIR=str(tmp_path / "stage"), PRINTD_PYTHON=str(old_python)),
+    )
+    assert result.returncode == 1
+    assert "older than Python 3.11" in result.stderr
+    assert SUPPORTED in result.stderr and DEADSNAKES in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/install.md"])
+def test_the_docs_name_the_platforms_the_script_supports(doc: str) -> None:
+    text = " ".join((REPO / doc).read_text().split())
+    assert SUPPORTED in text, f"{doc} must say: {SUPPORTED}"
+    assert DEADSNAKES in text and "PRINTD_PYTHON=/usr/bin/python3.11" in text
+    assert "22.04 / 24.04" not in text and "22.04/24.04" not in text

@@ -21,6 +21,7 @@ from printd.cli.i18n import translate_daemon_error, translate_job_reason
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 QUEUE_HEAD = 5  # jobs shown as "next" on *Now*
+JOBS_SHOWN = 200  # rows on *Jobs*: a screenful or two to scroll, never the whole history
 
 
 @dataclass(frozen=True)
@@ -333,9 +334,12 @@ def jobs_page(
             + f'</td><td class="job-state">{e(render.job_state(view.t, j["state"]))}</td>'
             f"<td>{e(j['printer'] or '-')}</td><td>{e(view.when(j['updated_at']))}</td>"
             f"<td>{e(translate_job_reason(view.t, j['reason'] or ''))}</td></tr>"
-            for j in jobs
+            for j in jobs[:JOBS_SHOWN]
         )
         table = f'<table class="jobs"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        if len(jobs) > JOBS_SHOWN:
+            more = _("The newest {count} are shown; search by job id or batch for the others.")
+            table += f'<p class="more">{e(more.format(count=JOBS_SHOWN))}</p>'
     return layout(view, _("Jobs"), search + table, flash=flash)
 
 

@@ -159,3 +159,19 @@ def test_a_day_the_report_cannot_have_is_said_in_words(console_daemon: Any) -> N
         assert "bukan tanggal" in response.text, day  # the form again, with the reason
     today = session.get(base_url(daemon) + "/report", timeout=30)
     assert 'data-balance="0"' in today.text
+
+
+def test_jobs_lists_a_page_of_the_newest_and_search_finds_the_rest(
+    console_daemon: Any, tmp_path: Path
+) -> None:
+    from printd.console.pages import JOBS_SHOWN
+
+    daemon = console_daemon()
+    ids = submit_copies(daemon, tmp_path, JOBS_SHOWN + 1, "many")  # no blanks: they wait
+    session = logged_in(daemon)
+    listing = session.get(base_url(daemon) + "/jobs", timeout=30).text
+    assert listing.count("<tr data-job=") == JOBS_SHOWN
+    assert f'data-job="{ids[0]}"' not in listing  # the oldest is past the page
+    assert "cari dengan ID pekerjaan atau batch" in listing
+    found = session.get(base_url(daemon) + "/jobs", params={"q": ids[0]}, timeout=30).text
+    assert f'data-job="{ids[0]}"' in found

@@ -131,3 +131,35 @@ def test_alertmanager_structure() -> None:
                 named = set(match.group(2).split("|"))
                 assert named <= alerts, f"unknown alerts in inhibit rule: {named - alerts}"
         assert "station" in inhibit["equal"], "inhibitions must stay inside one station"
+
+
+def matches(matcher: str, labels: dict[str, str]) -> bool:
+    """One Alertmanager matcher (`name=value`, `!=`, `=~`, `!~`; regexes anchored) on labels."""
+    found = re.fullmatch(r'(\w+)(=~|!~|!=|=)"([^"]*)"', matcher)
+    assert found, f"matcher not understood: {matcher}"
+    name, op, value = found.groups()
+    actual = labels.get(name, "")
+    hit = re.fullmatch(value, actual) is not None if "~" in op else actual == value
+    return hit if op in ("=", "=~") else not hit
+
+
+def test_printd_down_silences_every_other_alert_of_the_station() -> None:
+    # docs/operations.md: "`PrintdDown` silences every other alert of the station".
+    # amtool has no offline inhibition test (only routing), so the matchers are read here.
+    rules = [
+        rule
+        for rule in load(ALERTMANAGER)["inhibit_rules"]
+        if rule["source_matchers"] == ['alertname="PrintdDown"']
+    ]
+    assert len(rules) == 1
+    alerts = {
+        rule["alert"]
+        for group in load(PROMETHEUS_DIR / "alerts.yml")["groups"]
+        for rule in group["rules"]
+    }
+    assert {"StockRunsOutSoon", "StockCritical", "JobsInterrupted"} <= alerts
+    for alert in sorted(alerts - {"PrintdDown"}):
+        labels = {"alertname": alert, "station": "soreang-1"}
+        assert all(matches(m, labels) for m in rules[0]["target_matchers"]), alert
+    assert not all(matches(m, {"alertname": "PrintdDown"}) for m in rules[0]["target_matchers"])
+    assert "PrintdDown` silences every other alert of the" in OPERATIONS.read_text()

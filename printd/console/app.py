@@ -6,7 +6,6 @@ session (the uid that obtained the login token), exactly as the API does for pri
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
@@ -262,8 +261,8 @@ class Console:
                     break  # the page went away; found out before any work is done for it
                 data = json.dumps({"version": version, "html": self.shared_section(view)})
                 await response.write(f"event: now\ndata: {data}\n\n".encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+        except ConnectionResetError:
+            pass  # the page went away mid-write
         return response
 
     # ---- Jobs --------------------------------------------------------------------------------

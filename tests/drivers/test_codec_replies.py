@@ -41,3 +41,31 @@ def test_a_status_without_minors_is_quoted_up_to_64_characters() -> None:
         codec.decode_rst(text)
     with pytest.raises(ProtocolError, match=re.escape("got 'READY'")):
         codec.decode_rst("READY")
+
+
+LONG = 100  # longer than any quote the errors make
+NOT_ASCII = bytes([0xFF])
+
+
+@pytest.mark.parametrize(
+    ("command", "raw", "expected"),
+    [
+        ("Ss", b"N" * LONG, f"Ss: expected OK, got {'N' * 64!r}"),
+        ("Rtp", b"\x01" * LONG, f"Rtp: expected printable text, got {chr(1) * 64!r}"),
+        ("Rr", b"?" * LONG, f"Rr: expected a ribbon code, got {'?' * 64!r}"),
+        ("Rco", b"x" * LONG, f"Rco: expected an integer, got {'x' * 64!r}"),
+        ("Rse", b"y" * LONG, f"Rse: expected 'N,NN Volts', got {'y' * 64!r}"),
+        ("Ss", b"ERR " + b"Q" * LONG, f"Ss: unknown error reply {'ERR ' + 'Q' * 60!r}"),
+        ("Ss", NOT_ASCII * LONG, f"Ss: reply is not ASCII: {NOT_ASCII * 32!r}"),
+    ],
+)
+def test_a_reply_that_does_not_fit_its_row_is_quoted_in_the_error(
+    command: str, raw: bytes, expected: str
+) -> None:
+    with pytest.raises(ProtocolError, match=f"^{re.escape(expected)}$"):
+        codec.decode_reply(command, raw)
+
+
+def test_a_command_without_a_reply_rule_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match=re.escape("no reply rule for command 'Zz'")):
+        codec.decode_reply("Zz", b"OK")

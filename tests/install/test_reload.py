@@ -7,7 +7,12 @@ what only a restart applies; `printctl status` then says "restart needed" with t
 from __future__ import annotations
 
 import signal
+import socket
+import tempfile
+from pathlib import Path
 from typing import Any
+
+from install_support import REPO
 
 NEW_PRINTER = '\n[[printer]]\nname = "counter-9"\ndevice = "sim://primacy?print_seconds=0.05"\n'
 
@@ -69,3 +74,45 @@ def test_reload_applies_queue_and_logging_without_a_restart(make_daemon: Any) ->
     )
     assert daemon.ctl_json("status")["restart_needed"] == []
     assert not any(e.get("event") == "reload_needs_restart" for e in daemon.log_events())
+
+
+INSTALL_MD = REPO / "docs" / "install.md"
+
+
+def statuses(sock: socket.socket, until: str) -> list[str]:
+    """The STATUS= texts the daemon sends to its notify socket, up to one containing `until`."""
+    seen: list[str] = []
+    while not any(until in text for text in seen):
+        fields = dict(
+            line.split("=", 1) for line in sock.recv(4096).decode().splitlines() if "=" in line
+        )
+        if "STATUS" in fields:
+            seen.append(fields["STATUS"])
+    return seen
+
+
+def test_the_unit_status_and_reload_lines_of_install_md_are_what_the_daemon_says(
+    make_daemon: Any,
+) -> None:
+    # docs/install.md quotes the unit's Status line and the reload's error and status words.
+    text = " ".join(INSTALL_MD.read_text().split())
+    with tempfile.TemporaryDirectory(dir="/tmp") as short:  # AF_UNIX paths are short
+        path = str(Path(short) / "notify")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.bind(path)
+            sock.settimeout(60)
+            daemon = make_daemon()
+            daemon.env = {"NOTIFY_SOCKET": path}
+            daemon.start()
+            ready = statuses(sock, "printing on")[-1]
+            assert f'Status: "{ready}"' in text, ready
+            daemon.config.write_text(
+                daemon.config.read_text().replace('station = "test"', 'station = "moved"')
+            )
+            hup(daemon)
+            refused = statuses(sock, "restart needed")[-1]
+    assert refused == "restart needed: daemon.station"
+    assert '"restart needed: …"' in text
+    assert "reload_needs_restart" in text
+    assert any(e.get("event") == "reload_needs_restart" for e in daemon.log_events())
+    assert 'shows "restart needed"' in text and "restart needed" in daemon.ctl("status").stdout

@@ -102,10 +102,15 @@ def test_a_reprint_after_the_spoil_asks_for_confirmation_and_says_why(interrupte
     # The reflex of an operator who reconciles and reprints: at once, then once printd's own
     # new card has come out. The runbook's reprint command, typed as written.
     (reprint,) = [c for c in commands(section("JobsInterrupted")) if c[1] == "reprint"]
+    # The cover stands open, so the card printd prints again waits in the queue while the
+    # operator types: the refusal below is read while the job is certainly not yet printed.
+    sim.open_cover()
     daemon.ctl("reconcile", job, "--spoiled")
     at_once = run(daemon, reprint, job)
     assert at_once.returncode == 73, at_once.stderr
     assert "prints again by itself" in at_once.stderr
+    sim.close_cover()
+    daemon.wait_for(lambda: states(daemon)[job] == "printed", what="printed again")
     settle(daemon, sim)
     out_before = sim.snapshot().cards_ejected
     later = run(daemon, reprint, job)

@@ -155,7 +155,9 @@ def test_a_foreign_database_is_refused(tmp_path: Path) -> None:
     db.execute("CREATE TABLE photos (id INTEGER)")
     db.commit()
     db.close()
-    with pytest.raises(StoreError, match="belongs to another program"):
+    with pytest.raises(
+        StoreError, match=r"belongs to another program .*; point state_dir at printd's own folder$"
+    ):
         Store(tmp_path).open()
 
 

@@ -79,5 +79,7 @@ def test_a_documented_block_runs_on_the_simulator(block: Block, tmp_path: Path) 
     finally:
         daemon.stop()
     assert result.returncode == 0, (
-        f"{block.where}: exit {result.returncode}\n{script}\n{result.stdout}\n{result.stderr}"
+        f"{block.where}: exit {result.returncode}\n{script}\n{result.stdout}\n{result.stderr}\n"
+        "(a block that needs a real station or root: put <!-- doc-test: skip (why) --> on the "
+        "line before its fence, or end a single line with # station-only)"
     )

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from printd.cli.client import parse_response
-from tests.conftest import DaemonProcess
+from tests.conftest import DaemonProcess, missing
 from tests.console.conftest import ledger_actors, post_form
 
 OPERATORS_GROUP = "staff"  # any group that exists; its members are the operators here
@@ -28,7 +28,11 @@ REQUEST = (
     b"Content-Length: 0\r\n\r\n"
 )
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as other users")
+
+@pytest.fixture(autouse=True)
+def _root() -> None:
+    if os.geteuid() != 0:
+        missing("root (the tests act as other users)", "run the tests as root")
 
 
 def ask_as(uid: int, gid: int, groups: list[int], path: Path) -> tuple[int, dict[str, Any]]:

@@ -14,6 +14,8 @@ from typing import Any
 
 from install_support import REPO
 
+from tests.conftest import write_config
+
 NEW_PRINTER = '\n[[printer]]\nname = "counter-9"\ndevice = "sim://primacy?print_seconds=0.05"\n'
 
 
@@ -116,3 +118,29 @@ def test_the_unit_status_and_reload_lines_of_install_md_are_what_the_daemon_says
     assert "reload_needs_restart" in text
     assert any(e.get("event") == "reload_needs_restart" for e in daemon.log_events())
     assert 'shows "restart needed"' in text and "restart needed" in daemon.ctl("status").stdout
+
+
+def test_restart_keys_name_each_change_as_printd_toml_spells_it(tmp_path: Path) -> None:
+    from printd.config import load_config
+    from printd.daemon import restart_keys
+
+    folder = tmp_path / "running"
+    folder.mkdir()
+    running = load_config(write_config(folder, printers=2))
+    text = running.path.read_text()
+    cases = {
+        # a removed printer, a changed key of a kept one, a new optional section
+        text.replace('[[printer]]\nname = "counter-2"', '[[printer]]\nname = "counter-3"'): [
+            "[[printer]] counter-2 (removed)",
+            "[[printer]] counter-3 (new)",
+        ],
+        text.replace('name = "counter-1"\n', 'name = "counter-1"\nhopper_capacity = 50\n'): [
+            "printer.counter-1.hopper_capacity"
+        ],
+        text + '\n[console]\nlisten = "127.0.0.1:1"\n': ["console.listen"],
+        text.replace("max_attempts = 3", "max_attempts = 4"): [],
+        text.replace('level = "info"', 'level = "debug"'): [],
+    }
+    for edited, keys in cases.items():
+        running.path.write_text(edited)
+        assert restart_keys(running, load_config(running.path)) == keys, edited

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from printd.cli import render
 from printd.cli.i18n import translate_daemon_error, translate_job_reason
+from printd.drivers.status import OPERATOR_HINTS, Condition
 
 LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 QUEUE_HEAD = 5  # jobs shown as "next" on *Now*
@@ -225,6 +226,25 @@ def _printer(view: View, p: dict[str, Any]) -> str:
     return f'<section class="printer" data-printer="{e(p["name"])}">{"".join(rows)}</section>'
 
 
+def condition_hint(view: View, code: str) -> tuple[str, str] | None:
+    """What the person at the printer does about a condition, and the part of the console
+    where it is recorded (none when there is nothing to record). printctl's hints that name
+    printctl's commands are said for the page instead."""
+    _ = view.t.gettext
+    load, ribbon = "/supplies#load", "/supplies#ribbon"
+    if code == "hopper_empty":
+        return _("put blanks in the hopper, then record them on the Supplies page"), load
+    if code == "ribbon_out":
+        return _("change the ribbon, then record the new one on the Supplies page"), ribbon
+    if code == "ribbon_missing":
+        return _("put a ribbon in, then record it on the Supplies page"), ribbon
+    try:
+        hint = OPERATOR_HINTS[Condition(code)]
+    except ValueError:
+        return None
+    return _(hint), ribbon if code == "ribbon_wrong" else ""
+
+
 def to_do_items(
     view: View, status: dict[str, Any], interrupted: Sequence[dict[str, Any]]
 ) -> list[str]:
@@ -237,7 +257,14 @@ def to_do_items(
         )
         items.append(f'<a href="/settle/{quote(job["id"], safe="")}">{e(text)}</a>')
     for p in status["printers"]:
-        if p.get("reason"):
+        conditions = p["conditions"]
+        said = [(code, found) for code in conditions if (found := condition_hint(view, code))]
+        if said and len(said) == len(conditions):
+            for code, (hint, link) in said:
+                advice = f"{render.condition(view.t, code)}: {hint}"
+                text = e(_("Printer {name}: {advice}").format(name=p["name"], advice=advice))
+                items.append(f'<a href="{link}">{text}</a>' if link else text)
+        elif p.get("reason"):  # the daemon's own words, for what the page has none of its own
             advice = render.to_do(view.t, p["reason"])
             items.append(e(_("Printer {name}: {advice}").format(name=p["name"], advice=advice)))
         low = p.get("low", ())

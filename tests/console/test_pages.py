@@ -180,3 +180,22 @@ def test_jobs_lists_a_page_of_the_newest_and_search_finds_the_rest(
     assert "cari dengan ID pekerjaan atau batch" in listing
     found = session.get(base_url(daemon) + "/jobs", params={"q": ids[0]}, timeout=30).text
     assert f'data-job="{ids[0]}"' in found
+
+
+def test_the_to_do_list_says_what_to_do_here_and_where(console_daemon: Any) -> None:
+    """An empty printer: the advice points at the Supplies page, not at printctl's commands."""
+    daemon = console_daemon()
+    daemon.wait_for(
+        lambda: (
+            {"hopper_empty", "ribbon_missing"}
+            <= set(daemon.ctl_json("status")["printers"][0]["conditions"])
+        ),
+        what="the printer's empty hopper and missing ribbon",
+    )
+    session = logged_in(daemon)
+    html = session.get(base_url(daemon) + "/", timeout=30).text
+    todo = html.split('<section class="todo"')[1].split("</section>")[0]
+    assert '<a href="/supplies#load">' in todo
+    assert '<a href="/supplies#ribbon">' in todo
+    assert "masukkan blangko ke hopper, lalu catat di halaman Persediaan" in todo
+    assert "printctl" not in todo

@@ -227,18 +227,22 @@ def test_the_exit_code_table_lists_codes_printctl_uses() -> None:
 
 def in_repository(path: str) -> bool:
     """The path exists; or it is made by a run (a report `hil/reports/hil-*.md`, a name's
-    prefix `hil/reports/survey-`) in a folder that exists; or it is one the project builds
-    and ignores (.gitignore: `bench/.station-venv/`)."""
+    prefix `hil/reports/survey-`) in a folder that exists; or it lies in a folder the project
+    makes and ignores (.gitignore: `hil/reports/`, `bench/.station-venv/`), which a fresh
+    checkout does not have."""
     if list(REPO.glob(path.rstrip("/"))):
         return True
-    if "*" in path or path.endswith("-"):
-        return (REPO / path).parent.is_dir()
     ignored = [
         line.strip().rstrip("/")
         for line in (REPO / ".gitignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    return path.rstrip("/") in ignored
+    bare = path.rstrip("/")
+    if any(bare == folder or bare.startswith(folder + "/") for folder in ignored):
+        return True
+    if "*" in path or path.endswith("-"):
+        return (REPO / path).parent.is_dir()
+    return False
 
 
 def test_every_repository_path_a_document_names_exists() -> None:

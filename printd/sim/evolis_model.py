@@ -8,7 +8,9 @@ condition that stops a card is one row of ``CONDITIONS``.
 
 Mechanics:
 
-- ``Ss`` feeds a blank from the hopper, or answers ``ERR <condition>`` and moves nothing (A4).
+- ``Ss`` feeds a blank from the hopper, or answers its firmware's word for the condition (``ERR
+  FEEDER EMPTY``, or bare ``FEEDER EMPTY`` on older firmware; ``printd.sim.firmware``) and moves
+  nothing (A4). Commands it does not know, ``Rst`` among them, answer ``ERROR CDE``.
 - ``Se`` answers once the card has left the printer, ``print_seconds`` after it arrives (A5);
   commands written meanwhile wait, and are answered in order after it (A1).
 - Ribbon use per card (DESIGN §3): one print per printed side, except YMCKOK with a K-only back
@@ -44,6 +46,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from printd.sim.firmware import (
+    BAD_PARAMETER,
+    DEFAULT_FIRMWARE,
+    UNKNOWN_COMMAND,
+    firmware_named,
+)
 from printd.sim.framing import CommandFramer, Frame
 from printd.sim.panels import Panel, PanelError, decode_compressed, decode_raw
 
@@ -249,6 +257,7 @@ class SimPrinter:
         ribbon_remaining: int | None = None,
         reject_box_capacity: int = 50,
         print_seconds: float = 0.0,
+        firmware_profile: str = DEFAULT_FIRMWARE,
     ) -> None:
         if not 0 <= hopper <= hopper_capacity:
             raise ValueError(
@@ -261,6 +270,7 @@ class SimPrinter:
         self.model = model
         self.serial = serial
         self.firmware = firmware
+        self.profile = firmware_named(firmware_profile)
         self.print_seconds = print_seconds
         self.usb = UsbAttachment()
         self._cond = threading.Condition(threading.RLock())
@@ -583,11 +593,11 @@ class SimPrinter:
         if garbage:
             self._armed.discard("garbage")
         if frame.error is not None:
-            result: str | _Deferred = f"ERR {frame.error}"
+            result: str | _Deferred = BAD_PARAMETER if frame.error == "PARAM" else UNKNOWN_COMMAND
         else:
             row = REPLY_TABLE.get(frame.name)
-            if row is None:
-                result = "OK" if frame.name.startswith("P") else "ERR CMD"  # A2
+            if row is None or frame.name in self.profile.refused:
+                result = UNKNOWN_COMMAND
             else:
                 result = row.handler(self, frame)
         if isinstance(result, _Deferred):
@@ -615,31 +625,29 @@ class SimPrinter:
             return str(self._panels_printed)
         if which == "l":
             return str(-1 if self._ribbon_remaining is None else self._ribbon_remaining)
-        return "ERR PARAM"
+        return BAD_PARAMETER
 
     def _answer_position(self, frame: Frame) -> str:
         if frame.params != ("p",):
-            return "ERR PARAM"
+            return BAD_PARAMETER
         return "CARD" if self._card is not None or self._jammed else "OK"
 
     def _answer_sensor(self, frame: Frame) -> str:
+        if frame.params == ("o",):
+            return FEEDER_VOLTS[not self._cover_open]  # the cover sensor: 5 V when shut (S7)
         if frame.params != ("f",):
-            return "ERR PARAM"
+            return BAD_PARAMETER
         return FEEDER_VOLTS[self._hopper > 0]
-
-    def _answer_status(self, frame: Frame) -> str:
-        major, minors = self._status(self._conditions())
-        return ";".join((major, *minors))
 
     def _set_error_management(self, frame: Frame) -> str:
         if len(frame.params) != 1 or frame.params[0] not in ("0", "2"):
-            return "ERR PARAM"
+            return BAD_PARAMETER
         self._error_management = int(frame.params[0])
         return "OK"
 
     def _set_job_ribbon(self, frame: Frame) -> str:
         if len(frame.params) != 1 or frame.params[0] not in RIBBON_CODES:
-            return "ERR PARAM"
+            return BAD_PARAMETER
         # The printer prints with the ribbon it has; Pr only records what the host expects.
         self._job_ribbon = frame.params[0]
         return "OK"
@@ -651,9 +659,8 @@ class SimPrinter:
         if self._card is not None:
             return "ERR CMD"  # a card is already inside this sequence
         for name in self._conditions():
-            error = CONDITIONS[name].error
-            if error:
-                return f"ERR {error}"  # A4: no blank moves
+            if CONDITIONS[name].error:
+                return self.profile.words[name]  # A4: no blank moves
         self._hopper -= 1
         self._cards_inserted += 1
         card = _Card(number=self._cards_inserted)
@@ -681,7 +688,7 @@ class SimPrinter:
         if self._card is None:
             return "ERR NO SEQUENCE"
         if frame.payload is None:
-            return "ERR PARAM"  # header ended before its data
+            return BAD_PARAMETER  # header ended before its data
         panel, levels = frame.params[0], int(frame.params[1])
         try:
             if frame.name == "Db":
@@ -690,7 +697,7 @@ class SimPrinter:
                 first = int(frame.params[2]) if len(frame.params) == 4 else 0
                 bitmap = decode_compressed(panel, levels, frame.payload, first)
         except PanelError:
-            return "ERR PARAM"
+            return BAD_PARAMETER
         self._card.panels[self._card.side][panel] = bitmap
         self._card.downloads += 1
         return "OK"
@@ -699,7 +706,7 @@ class SimPrinter:
         if self._card is None:
             return "ERR NO SEQUENCE"
         if frame.params not in ((), ("1",)):
-            return "ERR PARAM"
+            return BAD_PARAMETER
         self._finishing = True
         if self._card.vanish:
             self._drop_link()
@@ -731,12 +738,12 @@ class SimPrinter:
         cost = prints_for_card(ribbon or "", card.panels)
         left = self._ribbon_remaining or 0
         if card.jam:
-            outcome, reply = "jammed", "ERR MECHANICAL"
+            outcome, reply = "jammed", self.profile.words["jammed"]
             self._jammed = True
             self._cards_jammed += 1
             self._use_ribbon(min(cost, left))
         elif ribbon is None or card.ribbon_ends or cost > left:
-            outcome, reply = "ribbon_ended", "ERR RIBBON ENDED"
+            outcome, reply = "ribbon_ended", self.profile.words["ribbon_ended"]
             self._use_ribbon(left)
             self._reject_box += 1
             self._cards_rejected += 1
@@ -780,8 +787,8 @@ def _row(command: str, answers: str, assumption: str, handler: Handler) -> tuple
     return name.group(), ReplyRow(command, answers, assumption, handler)
 
 
-# The reply table: the printer side of every assumption. Unknown P… commands answer OK and any
-# other unknown command ERR CMD (A2); framing errors answer ERR CMD / ERR PARAM (A1, A6).
+# The reply table: the printer side of every assumption. Any command not in it, or refused by
+# the firmware profile, answers ERROR CDE (S1 S9); a bad parameter ERROR PARAMETRES (S9).
 REPLY_TABLE: Final[Mapping[str, ReplyRow]] = dict(
     [
         _row("Rtp", "model name", "fact", SimPrinter._answer_identity),
@@ -796,9 +803,11 @@ REPLY_TABLE: Final[Mapping[str, ReplyRow]] = dict(
         ),
         _row("Rlr;p", "OK (no card inside) or CARD", "fact", SimPrinter._answer_position),
         _row(
-            "Rse;f", "5,00 Volts with blanks, 0,00 Volts empty", "fact", SimPrinter._answer_sensor
+            "Rse;f|o",
+            "f: 5,00 Volts with blanks, 0,00 Volts empty; o: 5,00 Volts cover shut (S7)",
+            "fact",
+            SimPrinter._answer_sensor,
         ),
-        _row("Rst", "MAJOR;MINOR[;MINOR…] from CONDITIONS", "A3", SimPrinter._answer_status),
         _row("Pem;0|2", "OK; ERR PARAM for other modes", "A2", SimPrinter._set_error_management),
         _row(
             "Pr;ribbon",
@@ -806,8 +815,15 @@ REPLY_TABLE: Final[Mapping[str, ReplyRow]] = dict(
             "A2",
             SimPrinter._set_job_ribbon,
         ),
-        _row("Pmi;…", "OK", "A2", SimPrinter._accept),
+        _row("Pmi;…", "OK (ERROR CDE on firmware that refuses it)", "S6", SimPrinter._accept),
+        _row("Pcim;F", "OK (ERROR CDE on firmware that refuses it)", "S7 S10", SimPrinter._accept),
         _row("Pc;…", "OK", "A2", SimPrinter._accept),
+        _row(
+            "Pdt;…", "OK (the vendor's driver sends it: captures)", "captures", SimPrinter._accept
+        ),
+        _row(
+            "Ppws;…", "OK (the vendor's driver sends it: captures)", "captures", SimPrinter._accept
+        ),
         _row("Mr;…", "OK", "A2", SimPrinter._accept),
         _row("Scs", "OK (no latched status to clear)", "A2", SimPrinter._accept),
         _row("Srs", "OK; a card inside goes to the reject box", "A2", SimPrinter._reset_command),

@@ -9,7 +9,6 @@ from PIL import Image
 
 from printd.drivers.evolis import codec
 from printd.drivers.evolis.codec import (
-    ErrorName,
     ErrorReply,
     Number,
     Ok,
@@ -139,30 +138,45 @@ def test_decode_reply(command: str, raw: bytes, expected: codec.Reply) -> None:
     assert decode_reply(command, raw) == expected
 
 
-@pytest.mark.parametrize("name", list(ErrorName))
-def test_every_error_reply_decodes(name: ErrorName) -> None:
-    reply = decode_reply("Se", f"ERR {name.value}".encode())
-    assert reply == ErrorReply(name)
+@pytest.mark.parametrize("words", list(codec.VOCABULARY))
+@pytest.mark.parametrize("command", ["Ss", "Pr", "Se", "Rse", "Rlr", "Rtp"])
+def test_every_word_of_the_vocabulary_is_an_error_reply(command: str, words: str) -> None:
+    assert decode_reply(command, words.encode()) == ErrorReply(words)
 
 
 @pytest.mark.parametrize(
-    ("name", "condition"),
+    ("words", "fault", "condition"),
     [
-        (ErrorName.COVER_OPEN, Condition.COVER_OPEN),
-        (ErrorName.FEEDER_EMPTY, Condition.HOPPER_EMPTY),
-        (ErrorName.NO_RIBBON, Condition.RIBBON_MISSING),
-        (ErrorName.RIBBON_ENDED, Condition.RIBBON_OUT),
-        (ErrorName.UNSUPPORTED_RIBBON, Condition.RIBBON_WRONG),
-        (ErrorName.MECHANICAL, Condition.JAM),
-        (ErrorName.REJECT_BOX_FULL, Condition.REJECT_BOX_FULL),
-        (ErrorName.REJECTED, None),
-        (ErrorName.CMD, None),
-        (ErrorName.PARAM, None),
-        (ErrorName.NO_SEQUENCE, None),
+        ("ERROR CDE", codec.Fault.NEEDS_OPERATOR, Condition.SERVICE_REQUESTED),
+        ("ERROR PARAMETRES", codec.Fault.JOB_FAULT, None),
+        ("FEEDER EMPTY", codec.Fault.NEEDS_OPERATOR, Condition.HOPPER_EMPTY),
+        ("ERR FEEDER EMPTY", codec.Fault.NEEDS_OPERATOR, Condition.HOPPER_EMPTY),
+        ("COVER OPEN", codec.Fault.NEEDS_OPERATOR, Condition.COVER_OPEN),
+        ("CARD JAM", codec.Fault.NEEDS_OPERATOR, Condition.JAM),
+        ("ERROR RIBBON", codec.Fault.NEEDS_OPERATOR, Condition.RIBBON_MISSING),
+        ("HOPPER FULL", codec.Fault.NEEDS_OPERATOR, Condition.SERVICE_REQUESTED),
+        ("NEED CLEANING", codec.Fault.NEEDS_OPERATOR, Condition.SERVICE_REQUESTED),
+        ("ERR RIB DETECTION", codec.Fault.NEEDS_OPERATOR, Condition.RIBBON_MISSING),
+        ("ERR BAD RIBBON", codec.Fault.NEEDS_OPERATOR, Condition.RIBBON_WRONG),
+        ("ERR HEAD TEMP", codec.Fault.TRANSIENT, None),
+        ("ERR REJECTED", codec.Fault.CARD_SPOILED, None),
+        ("ERR CARD", codec.Fault.OUTCOME_UNKNOWN, None),
+        ("ERR SOMETHING NEW", codec.Fault.OUTCOME_UNKNOWN, Condition.SERVICE_REQUESTED),
+        ("ERROR MAGNETIC", codec.Fault.OUTCOME_UNKNOWN, Condition.SERVICE_REQUESTED),
     ],
 )
-def test_error_conditions(name: ErrorName, condition: Condition | None) -> None:
-    assert ErrorReply(name).condition == condition
+def test_error_words_map_onto_the_fault_taxonomy(
+    words: str, fault: codec.Fault, condition: Condition | None
+) -> None:
+    reply = decode_reply("Ss", words.encode())
+    assert isinstance(reply, ErrorReply)
+    assert (reply.fault, reply.condition) == (fault, condition)
+
+
+def test_a_status_word_is_not_an_error_reply() -> None:
+    # Rst's ERROR major is status text, not a refusal; an ERR_ flag name is not a reply word.
+    assert decode_reply("Rtp", b"ERR_MECHANICAL") == Text("ERR_MECHANICAL")
+    assert decode_reply("Rtp", b"ERRATA") == Text("ERRATA")
 
 
 @pytest.mark.parametrize(
@@ -170,7 +184,6 @@ def test_error_conditions(name: ErrorName, condition: Condition | None) -> None:
     [
         ("Pem", b"KO"),
         ("Pem", b"ok"),
-        ("Se", b"ERR BANANA"),
         ("Rtp", b""),
         ("Rtp", b"\xfe\x81?#"),
         ("Rco", b"-2"),

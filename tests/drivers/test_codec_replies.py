@@ -55,7 +55,6 @@ NOT_ASCII = bytes([0xFF])
         ("Rr", b"?" * LONG, f"Rr: expected a ribbon code, got {'?' * 64!r}"),
         ("Rco", b"x" * LONG, f"Rco: expected an integer, got {'x' * 64!r}"),
         ("Rse", b"y" * LONG, f"Rse: expected 'N,NN Volts', got {'y' * 64!r}"),
-        ("Ss", b"ERR " + b"Q" * LONG, f"Ss: unknown error reply {'ERR ' + 'Q' * 60!r}"),
         ("Ss", NOT_ASCII * LONG, f"Ss: reply is not ASCII: {NOT_ASCII * 32!r}"),
     ],
 )
@@ -69,3 +68,10 @@ def test_a_reply_that_does_not_fit_its_row_is_quoted_in_the_error(
 def test_a_command_without_a_reply_rule_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match=re.escape("no reply rule for command 'Zz'")):
         codec.decode_reply("Zz", b"OK")
+
+
+def test_an_error_word_in_no_source_is_kept_as_the_printer_said_it_up_to_its_limit() -> None:
+    reply = codec.decode_reply("Ss", b"ERR " + b"Q" * LONG)
+    assert reply == codec.ErrorReply("ERR " + "Q" * 60)
+    assert isinstance(reply, codec.ErrorReply)
+    assert reply.fault is codec.Fault.OUTCOME_UNKNOWN

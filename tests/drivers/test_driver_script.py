@@ -6,49 +6,15 @@ exception to raise), one byte per read, so framing across reads is exercised too
 
 from __future__ import annotations
 
-from collections import deque
-
 import pytest
+from _scripted import IDENTITY, ScriptedTransport
 from PIL import Image
 
 from printd.drivers.base import CardRequest, Outcome
 from printd.drivers.evolis import codec
 from printd.drivers.evolis.driver import EvolisDriver, ribbon_prints
 from printd.drivers.profiles import PRIMACY
-from printd.errors import DeviceGone, JobError, NeedsOperator, TransportError, TransportTimeout
-
-IDENTITY: list[bytes | Exception] = [b"Primacy\r", b"SN1\r", b"1.0\r", b"OK\r", b"OK\r"]
-
-
-class ScriptedTransport:
-    def __init__(self, replies: list[bytes | Exception]) -> None:
-        self.replies: deque[bytes | Exception] = deque(replies)
-        self.written: list[bytes] = []
-        self.pending = bytearray()
-        self.opened = 0
-        self.closed = 0
-
-    def open(self) -> None:
-        self.opened += 1
-
-    def close(self) -> None:
-        self.closed += 1
-        self.pending.clear()
-
-    def write(self, data: bytes, timeout: float) -> None:
-        self.written.append(bytes(data))
-        if self.replies:
-            reply = self.replies.popleft()
-            if isinstance(reply, Exception):
-                raise reply
-            self.pending += reply
-
-    def read(self, max_bytes: int, timeout: float) -> bytes:
-        if not self.pending:
-            raise TransportTimeout("scripted: nothing to read")
-        byte = bytes(self.pending[:1])
-        del self.pending[:1]
-        return byte
+from printd.errors import DeviceGone, JobError, NeedsOperator, TransportError
 
 
 def _mono_card(back: bool = False) -> CardRequest:
@@ -63,7 +29,7 @@ def _driver(replies: list[bytes | Exception]) -> tuple[EvolisDriver, ScriptedTra
 
 def test_the_whole_byte_stream_of_a_mono_card() -> None:
     ok = b"OK\r"
-    driver, transport = _driver([b"READY;PRINTER_READY\x00", ok, ok, ok, ok, ok, ok])
+    driver, transport = _driver([ok, ok, ok, ok, ok, ok])
     result = driver.print_card(_mono_card())
     assert result.outcome is Outcome.PRINTED
     blank = b"\x1bDbc;k;2;1016;" + bytes(1016) + b"\r"
@@ -72,10 +38,14 @@ def test_the_whole_byte_stream_of_a_mono_card() -> None:
         b"\x1bRsn\r",
         b"\x1bRfv\r",
         b"\x1bPem;2\r",
+        b"\x1bRse;f\r",
         b"\x1bRlr;p\r",
-        b"\x1bRst\r",
+        b"\x1bRr\r",
+        b"\x1bRco;l\r",
+        b"\x1bRse;o\r",
+        b"\x1bPcim;F\r",
         b"\x1bPr;kb\r",
-        b"\x1bPmi;F;s\r",
+        b"\x1bPcim;F\r",
         b"\x1bSs\r",
         b"\x1bSr\r",
         blank,
@@ -111,20 +81,20 @@ def test_compressed_colour_is_used_when_asked() -> None:
 
 
 def test_err_param_on_ribbon_is_a_job_error() -> None:
-    driver, _ = _driver([b"READY;PRINTER_READY\r", b"ERR PARAM\r"])
+    driver, _ = _driver([b"ERR PARAM\r"])
     with pytest.raises(JobError, match="refused Pr"):
         driver.print_card(_mono_card())
 
 
 def test_err_condition_at_ss_needs_operator() -> None:
-    driver, _ = _driver([b"READY;PRINTER_READY\r", b"OK\r", b"OK\r", b"ERR FEEDER EMPTY\r"])
+    driver, _ = _driver([b"OK\r", b"OK\r", b"ERR FEEDER EMPTY\r"])
     with pytest.raises(NeedsOperator) as caught:
         driver.print_card(_mono_card())
     assert caught.value.condition == "hopper_empty"
 
 
 def test_no_answer_to_ss_is_unknown() -> None:
-    driver, _ = _driver([b"READY;PRINTER_READY\r", b"OK\r", b"OK\r", b""])
+    driver, _ = _driver([b"OK\r", b"OK\r", b""])
     result = driver.print_card(_mono_card())
     assert result.outcome is Outcome.UNKNOWN
     assert result.reason is not None
@@ -132,18 +102,14 @@ def test_no_answer_to_ss_is_unknown() -> None:
 
 
 def test_device_gone_mid_download_is_unknown() -> None:
-    driver, transport = _driver(
-        [b"READY;PRINTER_READY\r", b"OK\r", b"OK\r", b"OK\r", b"OK\r", DeviceGone("unplugged")]
-    )
+    driver, transport = _driver([b"OK\r", b"OK\r", b"OK\r", b"OK\r", DeviceGone("unplugged")])
     result = driver.print_card(_mono_card())
     assert result.outcome is Outcome.UNKNOWN
     assert transport.closed >= 2  # the link was dropped
 
 
 def test_err_cmd_on_a_download_ejects_and_spoils() -> None:
-    driver, transport = _driver(
-        [b"READY;PRINTER_READY\r", b"OK\r", b"OK\r", b"OK\r", b"OK\r", b"ERR CMD\r", b"OK\r"]
-    )
+    driver, transport = _driver([b"OK\r", b"OK\r", b"OK\r", b"OK\r", b"ERR CMD\r", b"OK\r"])
     result = driver.print_card(_mono_card())
     assert result.outcome is Outcome.SPOILED
     assert result.reason == "printer_error"
@@ -157,10 +123,11 @@ def test_garbage_before_feed_is_a_transport_error_and_drops_the_link() -> None:
     assert b"\x1bSs\r" not in transport.written
 
 
-def test_warning_with_only_informational_minors_still_prints() -> None:
+def test_no_status_command_is_sent_and_no_rst_ever() -> None:
     ok = b"OK\r"
-    driver, _ = _driver([b"WARNING;INF_RIBBON_LOW\r", ok, ok, ok, ok, ok, ok])
+    driver, transport = _driver([ok, ok, ok, ok, ok, ok])
     assert driver.print_card(_mono_card()).outcome is Outcome.PRINTED
+    assert not any(frame.startswith(b"\x1bRst") for frame in transport.written)
 
 
 @pytest.mark.parametrize(

@@ -59,23 +59,25 @@ def test_identity_and_reads() -> None:
         "0",
         "450",
     ]
-    assert ask(printer, "Rlr;p", "Rse;f", "Rst") == [
+    assert ask(printer, "Rlr;p", "Rse;f", "Rse;o", "Rst") == [
         "OK",
         "5,00 Volts",
-        "READY;PRINTER_READY;INF_FEEDER_NEAR_EMPTY",
+        "5,00 Volts",
+        "ERROR CDE",  # Rst is in no source: the firmware does not know it
     ]
+    assert printer.snapshot().minors == ("PRINTER_READY", "INF_FEEDER_NEAR_EMPTY")
 
 
 def test_reply_families() -> None:
     printer = SimPrinter()
     replies = ask(printer, "Pem;2", "Pem;7", "Pdt;DU", "Ppws;123", "Pxyz", "Pr;bogus", "Mr;s")
-    assert replies == ["OK", "ERR PARAM", "OK", "OK", "OK", "ERR PARAM", "OK"]
+    assert replies == ["OK", "ERROR PARAMETRES", "OK", "OK", "ERROR CDE", "ERROR PARAMETRES", "OK"]
     assert ask(printer, "Zz", "Rxx", "Rco;q", "Rlr;x", "Rse;q", "Se", "Sr", "Scs") == [
-        "ERR CMD",
-        "ERR CMD",
-        "ERR PARAM",
-        "ERR PARAM",
-        "ERR PARAM",
+        "ERROR CDE",
+        "ERROR CDE",
+        "ERROR PARAMETRES",
+        "ERROR PARAMETRES",
+        "ERROR PARAMETRES",
         "ERR NO SEQUENCE",
         "ERR NO SEQUENCE",
         "OK",
@@ -90,10 +92,11 @@ def test_download_outside_a_sequence_is_refused_and_consumed() -> None:
 
 
 def test_reply_table_covers_the_documented_commands() -> None:
-    documented = {"Rtp", "Rsn", "Rfv", "Rr", "Rco", "Rlr", "Rse", "Rst", "Pem", "Pr", "Pmi"}
+    documented = {"Rtp", "Rsn", "Rfv", "Rr", "Rco", "Rlr", "Rse", "Pem", "Pr", "Pmi", "Pcim"}
     documented |= {"Pc", "Mr", "Ss", "Sr", "Sv", "Se", "Db", "Dbc", "Srs", "Scs"}
     assert documented <= set(REPLY_TABLE)
     assert all(row.assumption for row in REPLY_TABLE.values())
+    assert "Rst" not in REPLY_TABLE  # in no source (docs/evolis-protocol.md)
 
 
 def test_one_card_uses_one_blank_and_one_print() -> None:
@@ -152,7 +155,7 @@ def test_bad_payloads_answer_param_and_do_not_print() -> None:
     bad_lines = dbc("k", b"\x00" * 1015 + b"\x52")  # lead byte 82 is not a line length
     too_few = dbc("k", b"\x00" * 1017)[:-1] + b"X"  # payload not ended by CR
     printer.write(esc("Ss") + bad_lines + too_few + esc("Se"))
-    assert read_replies(printer.read, 4) == ["OK", "ERR PARAM", "ERR PARAM", "OK"]
+    assert read_replies(printer.read, 4) == ["OK", "ERROR PARAMETRES", "ERROR PARAMETRES", "OK"]
     snap = printer.snapshot()
     assert (snap.cards_ejected, snap.panels_printed) == (1, 0)
     printer.write(esc("Ss") + db("k", b"\x1b\r" * 41148) + esc("Se"))
@@ -165,24 +168,23 @@ def test_bad_payloads_answer_param_and_do_not_print() -> None:
 @pytest.mark.parametrize(
     ("act", "error", "minor"),
     [
-        (lambda p: p.open_cover(), "COVER OPEN", "DEF_COVER_OPEN"),
-        (lambda p: p.unload_blanks(100), "FEEDER EMPTY", "FEEDER_EMPTY"),
-        (lambda p: p.remove_ribbon(), "NO RIBBON", "DEF_NO_RIBBON"),
-        (lambda p: p.install_ribbon("zz", 10), "UNSUPPORTED RIBBON", "DEF_UNSUPPORTED_RIBBON"),
-        (lambda p: p.install_ribbon("ymcko", 450, 0), "RIBBON ENDED", "RIBBON_ENDED"),
+        (lambda p: p.open_cover(), "ERR COVER OPEN", "DEF_COVER_OPEN"),
+        (lambda p: p.unload_blanks(100), "ERR FEEDER EMPTY", "FEEDER_EMPTY"),
+        (lambda p: p.remove_ribbon(), "ERR RIB DETECTION", "DEF_NO_RIBBON"),
+        (lambda p: p.install_ribbon("zz", 10), "ERR BAD RIBBON", "DEF_UNSUPPORTED_RIBBON"),
+        (lambda p: p.install_ribbon("ymcko", 450, 0), "ERR RIBBON ENDED", "RIBBON_ENDED"),
     ],
 )
 def test_ss_refuses_and_moves_nothing(act, error: str, minor: str) -> None:  # type: ignore[no-untyped-def]
     printer = SimPrinter()
     act(printer)
     before = printer.snapshot()
-    assert ask(printer, "Ss") == [f"ERR {error}"]
+    assert ask(printer, "Ss") == [error]
     after = printer.snapshot()
     assert (after.hopper, after.cards_inserted) == (before.hopper, before.cards_inserted)
     assert after.card_position == "none"
-    status = ask(printer, "Rst")[0].split(";")
-    assert minor in status[1:]
-    assert status[0] == next(c.major for c in CONDITIONS.values() if c.minor == minor)
+    assert minor in after.minors
+    assert after.state == next(c.major for c in CONDITIONS.values() if c.minor == minor)
     assert printer.port_status() & 0x08 == 0  # 1284 not-error line low
 
 
@@ -190,22 +192,24 @@ def test_reject_box_full_stops_feeding() -> None:
     printer = SimPrinter(reject_box_capacity=1)
     printer.inject("reject")
     assert print_card(printer, k_front()) == "ERR REJECTED"
-    assert ask(printer, "Ss", "Rst") == ["ERR REJECT BOX FULL", "ERROR;ERR_REJECT_BOX_FULL"]
+    assert ask(printer, "Ss") == ["ERR REJECT BOX FULL"]
+    assert (printer.snapshot().state, printer.snapshot().minors) == (
+        "ERROR",
+        ("ERR_REJECT_BOX_FULL",),
+    )
     printer.empty_reject_box()
     assert print_card(printer, k_front()) == "OK"
 
 
 def test_status_minors() -> None:
     printer = SimPrinter(hopper=50, ribbon_capacity=100, ribbon_remaining=10)
-    assert ask(printer, "Rst") == ["READY;PRINTER_READY;INF_RIBBON_LOW"]
-    assert ask(printer, "Ss", "Rst", "Rlr;p") == [
-        "OK",
-        "READY;INF_PRINTING_RUNNING;INF_RIBBON_LOW",
-        "CARD",
-    ]
+    assert printer.snapshot().minors == ("PRINTER_READY", "INF_RIBBON_LOW")
+    assert ask(printer, "Ss", "Rlr;p") == ["OK", "CARD"]
+    assert printer.snapshot().minors == ("INF_PRINTING_RUNNING", "INF_RIBBON_LOW")
     printer.open_cover()
     printer.unload_blanks(49)
-    assert ask(printer, "Rst")[0].split(";")[:3] == ["ERROR", "DEF_COVER_OPEN", "FEEDER_EMPTY"]
+    snap = printer.snapshot()
+    assert (snap.state, *snap.minors[:2]) == ("ERROR", "DEF_COVER_OPEN", "FEEDER_EMPTY")
 
 
 def test_port_status_and_device_id() -> None:
@@ -267,7 +271,8 @@ def test_jam_on_second_card() -> None:
     )
     assert ask(printer, "Rlr;p", "Ss") == ["CARD", "ERR MECHANICAL"]
     printer.clear_jam()
-    assert ask(printer, "Rlr;p", "Rst") == ["OK", "READY;PRINTER_READY"]
+    assert ask(printer, "Rlr;p") == ["OK"]
+    assert (printer.snapshot().state, printer.snapshot().minors) == ("READY", ("PRINTER_READY",))
     assert printer.snapshot().hopper == 98
 
 

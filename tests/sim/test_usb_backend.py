@@ -89,7 +89,7 @@ def test_printer_class_requests() -> None:
     with pytest.raises(usb.core.USBTimeoutError):
         device.read(0x82, 512, timeout=50)
     device.write(0x01, b"n\r")  # "Rsn" was forgotten: "n" alone is no command
-    assert read_reply(device) == b"ERR CMD\r"
+    assert read_reply(device) == b"ERROR CDE\r"
     device.ctrl_transfer(0x21, 2, 0, 0)
     with pytest.raises(usb.core.USBError) as stall:
         device.ctrl_transfer(0xA1, 9, 0, 0, 1)

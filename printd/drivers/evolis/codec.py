@@ -5,12 +5,13 @@ its row, and decoding parses a reply by the row's reply kind. Facts and choices 
 `docs/evolis-protocol.md`; the assumptions that doc numbers live here, each in one place:
 
 - A1 reply framing: a reply ends at CR or NUL (`split_reply`); empty replies are skipped.
-- A2 success reply: rows of kind `OK` expect the literal `OK`; `ERR CMD` / `ERR PARAM`.
+- A2 success reply: rows of kind `OK` expect the literal `OK`; any other command answers a word
+  of `VOCABULARY` when it refuses (an unknown command: `ERROR CDE`, S1 S9).
 - A3 status read: the `Rst` row, `MAJOR;MINOR[;MINOR…]`, decoded by `decode_rst` and mapped by
   `MINOR_CONDITIONS` / `status_from_rst` onto `printd.drivers.status`.
-- A4 / A5 when a blank moves and when a card is done: `ERR_FEEDS_NO_BLANK` names the errors
-  `Ss` may answer without moving a blank; the driver reads `Se` as the card's fate.
-- A6 condition errors: `ErrorName` (the names after `ERR `) and `ERROR_CONDITIONS`.
+- A4 / A5 when a blank moves and when a card is done: an error word at `Ss` is a refusal and
+  no blank moved; the driver reads `Se` as the card's fate.
+- A6 error words: `VOCABULARY`, each word mapped to DESIGN's fault taxonomy (`Fault`).
 - A7 ribbon accounting: the `Rco` row (decimal integer, `-1` unknown) and `Rr` (`NO RIBBON`).
 - A8 device id: parsed in `printd.drivers.usbprinter` (big-endian length, CUPS fallback).
 - A9 Y/M/C compression: `compress_colour_panel` / `decompress_colour_panel` (layout below).
@@ -99,7 +100,8 @@ COMMANDS: Final[Mapping[str, CommandSpec]] = {
         _spec("Rlr", "what", ReplyKind.TEXT, "last reply / card position (p)"),
         _spec("Pem", "mode", ReplyKind.OK, "error management: 2 host, 0 printer"),
         _spec("Pr", "ribbon", ReplyKind.OK, "ribbon type for the next job"),
-        _spec("Pmi", "source option", ReplyKind.OK, "card insertion: F feeder", optional=1),
+        _spec("Pmi", "source option", ReplyKind.OK, "card insertion: F feeder (older)", 1),
+        _spec("Pcim", "source", ReplyKind.OK, "card insertion: F feeder (SDK era, S7 S10)"),
         _spec("Pc", "panel op value", ReplyKind.OK, "contrast"),
         _spec("Srs", "", ReplyKind.OK, "software reset: a card inside goes to the reject box"),
         _spec("Ss", "", ReplyKind.OK, "start sequence: feeds a blank (A4)"),
@@ -161,36 +163,74 @@ def encode_download(panel: str, levels: int, data: bytes, *, compressed: bool) -
 # Replies
 
 
-class ErrorName(StrEnum):
-    """The names after `ERR ` (A6)."""
+class Fault(StrEnum):
+    """DESIGN's fault taxonomy: what a refusal or error word means for the job and the printer."""
 
-    COVER_OPEN = "COVER OPEN"
-    FEEDER_EMPTY = "FEEDER EMPTY"
-    NO_RIBBON = "NO RIBBON"
-    RIBBON_ENDED = "RIBBON ENDED"
-    UNSUPPORTED_RIBBON = "UNSUPPORTED RIBBON"
-    MECHANICAL = "MECHANICAL"
-    REJECT_BOX_FULL = "REJECT BOX FULL"
-    REJECTED = "REJECTED"
-    CMD = "CMD"
-    PARAM = "PARAM"
-    NO_SEQUENCE = "NO SEQUENCE"
+    TRANSIENT = "transient"  # wait and try again; nobody has to act
+    NEEDS_OPERATOR = "needs_operator"  # a person must act at the printer
+    JOB_FAULT = "job_fault"  # this job cannot print as sent
+    CARD_SPOILED = "card_spoiled"  # the card went to the reject box
+    OUTCOME_UNKNOWN = "outcome_unknown"  # a word no source explains
 
 
-# The operator condition each error leaves the printer in (A6). REJECTED leaves none: the
-# defective card went to the reject box and the printer carries on.
-ERROR_CONDITIONS: Final[Mapping[ErrorName, Condition]] = {
-    ErrorName.COVER_OPEN: Condition.COVER_OPEN,
-    ErrorName.FEEDER_EMPTY: Condition.HOPPER_EMPTY,
-    ErrorName.NO_RIBBON: Condition.RIBBON_MISSING,
-    ErrorName.RIBBON_ENDED: Condition.RIBBON_OUT,
-    ErrorName.UNSUPPORTED_RIBBON: Condition.RIBBON_WRONG,
-    ErrorName.MECHANICAL: Condition.JAM,
-    ErrorName.REJECT_BOX_FULL: Condition.REJECT_BOX_FULL,
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One error word a printer may answer, what it means, and where it is documented."""
+
+    fault: Fault
+    condition: Condition | None
+    source: str  # the research note's source ids (docs/evolis-protocol.md, "Error words")
+
+
+def _word(fault: Fault, condition: Condition | None, source: str) -> Word:
+    return Word(fault, condition, source)
+
+
+_OPERATOR = Fault.NEEDS_OPERATOR
+_SERVICE = Condition.SERVICE_REQUESTED
+
+# Every error word of the sources, exactly as the printer sends it (docs/evolis-protocol.md,
+# "Error words"). Words with neither the `ERR` nor the `ERROR` prefix are the older firmware's
+# bare vocabulary (S9); `ERR …` words without a source letter are the ones this project's
+# simulator has always answered (A6), kept so both vocabularies are understood.
+VOCABULARY: Final[Mapping[str, Word]] = {
+    "ERROR CDE": _word(_OPERATOR, _SERVICE, "S1 S9: the firmware does not know the command"),
+    "ERROR PARAMETRES": _word(Fault.JOB_FAULT, None, "S9: a parameter is refused"),
+    "ERROR": _word(_OPERATOR, _SERVICE, "S9: generic error"),
+    "ERROR TIME OUT": _word(Fault.TRANSIENT, None, "S9"),
+    "ERROR HOPPER": _word(_OPERATOR, Condition.HOPPER_EMPTY, "S9: feeder error"),
+    "HOPPER FULL": _word(_OPERATOR, _SERVICE, "S9: output hopper full"),
+    "ERR HOPPER FULL": _word(_OPERATOR, _SERVICE, "S1 ERR_HOPPER_FULL: output hopper full"),
+    "HOPPER DOOR": _word(_OPERATOR, Condition.COVER_OPEN, "S9: feeder door open"),
+    "ERROR HEAD": _word(_OPERATOR, _SERVICE, "S9: print head fault"),
+    "ERR HEAD TEMP": _word(Fault.TRANSIENT, None, "S1 ERR_HEAD_TEMP: head cooling"),
+    "COVER OPEN": _word(_OPERATOR, Condition.COVER_OPEN, "S9"),
+    "ERR COVER OPEN": _word(_OPERATOR, Condition.COVER_OPEN, "S1 ERR_COVER_OPEN"),
+    "FEEDER EMPTY": _word(_OPERATOR, Condition.HOPPER_EMPTY, "S9"),
+    "ERR FEEDER EMPTY": _word(_OPERATOR, Condition.HOPPER_EMPTY, "S1 ERR_FEEDER_EMPTY"),
+    "ERR FEEDER ERROR": _word(_OPERATOR, Condition.HOPPER_EMPTY, "S1 ERR_FEEDER_ERROR"),
+    "CARD JAM": _word(_OPERATOR, Condition.JAM, "S9"),
+    "ERR MECHANICAL": _word(_OPERATOR, Condition.JAM, "S1 ERR_MECHANICAL"),
+    "ERROR RIBBON": _word(_OPERATOR, Condition.RIBBON_MISSING, "S9: ribbon error"),
+    "ERR RIB DETECTION": _word(_OPERATOR, Condition.RIBBON_MISSING, "S7: ribbon not read"),
+    "ERR BAD RIBBON": _word(_OPERATOR, Condition.RIBBON_WRONG, "S1 ERR_BAD_RIBBON"),
+    "ERR NO RIBBON": _word(_OPERATOR, Condition.RIBBON_MISSING, "A6"),
+    "ERR RIBBON ENDED": _word(_OPERATOR, Condition.RIBBON_OUT, "S1 ERR_RIBBON_ENDED"),
+    "ERR UNSUPPORTED RIBBON": _word(_OPERATOR, Condition.RIBBON_WRONG, "A6"),
+    "ERR REJECT BOX FULL": _word(_OPERATOR, Condition.REJECT_BOX_FULL, "S1"),
+    "NEED CLEANING": _word(_OPERATOR, _SERVICE, "S9: cleaning mandatory"),
+    "ERR NEED CLEANING": _word(_OPERATOR, _SERVICE, "G Rlr;r: cleaning mandatory"),
+    "OPT NOT AVAILABLE": _word(Fault.JOB_FAULT, None, "S9: option not fitted"),
+    "ERROR UNKNOW": _word(Fault.OUTCOME_UNKNOWN, _SERVICE, "S9"),
+    "ERR CARD": _word(Fault.OUTCOME_UNKNOWN, None, "G: card position error"),
+    "ERR REJECTED": _word(Fault.CARD_SPOILED, None, "A6: card printed and rejected"),
+    "ERR CMD": _word(_OPERATOR, _SERVICE, "A2: command not known"),
+    "ERR PARAM": _word(Fault.JOB_FAULT, None, "A2: parameter refused"),
+    "ERR NO SEQUENCE": _word(Fault.OUTCOME_UNKNOWN, None, "A6: no sequence started"),
 }
-
-# `Ss` answers one of these when it cannot start, and then no blank has moved (A4).
-ERR_FEEDS_NO_BLANK: Final = frozenset(ERROR_CONDITIONS)
+# A word that starts like an error but is in no source: the printer refused, reason unknown.
+UNKNOWN_WORD: Final = Word(Fault.OUTCOME_UNKNOWN, _SERVICE, "none")
+_ERROR_PREFIX: Final = re.compile(r"ERR(OR)?( |$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,11 +266,31 @@ class RawStatus:
 
 @dataclass(frozen=True, slots=True)
 class ErrorReply:
-    name: ErrorName
+    """A refusal or error, in the printer's own words."""
+
+    words: str
+
+    @property
+    def meaning(self) -> Word:
+        return VOCABULARY.get(self.words, UNKNOWN_WORD)
+
+    @property
+    def fault(self) -> Fault:
+        return self.meaning.fault
 
     @property
     def condition(self) -> Condition | None:
-        return ERROR_CONDITIONS.get(self.name)
+        return self.meaning.condition
+
+    def __str__(self) -> str:
+        return self.words
+
+
+def error_reply(text: str) -> ErrorReply | None:
+    """The reply as an error, when it is a word of `VOCABULARY` or starts like one."""
+    if text in VOCABULARY or _ERROR_PREFIX.match(text):
+        return ErrorReply(text[:64])
+    return None
 
 
 Reply = Ok | Text | Ribbon | Number | Volts | RawStatus | ErrorReply
@@ -255,11 +315,8 @@ def decode_reply(command: str, raw: bytes) -> Reply:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         raise ProtocolError(f"{command}: reply is not ASCII: {raw[:32]!r}") from None
-    if text.startswith("ERR "):
-        try:
-            return ErrorReply(ErrorName(text[4:]))
-        except ValueError:
-            raise ProtocolError(f"{command}: unknown error reply {text[:64]!r}") from None
+    if (refused := error_reply(text)) is not None:
+        return refused
     match spec.reply:
         case ReplyKind.OK:
             if text != "OK":

@@ -13,16 +13,21 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal, NoReturn
+
+import structlog
 
 from printd.drivers import raster
 from printd.drivers.base import Outcome, PrintResult
 from printd.drivers.evolis import codec
 from printd.drivers.status import (
+    OPERATOR_HINTS,
     Condition,
     Identity,
     Level,
     LevelKind,
+    PrinterState,
     PrinterStatus,
     Supplies,
 )
@@ -35,6 +40,8 @@ from printd.errors import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PIL.Image import Image
 
     from printd.drivers.base import CardRequest
@@ -44,7 +51,7 @@ if TYPE_CHECKING:
 READ_CHUNK: Final = 256
 DRAIN_QUIET_SECONDS: Final = 0.05  # silence that proves no stale reply is in flight
 DRAIN_MAX_READS: Final = 64
-FEEDER_LOADED_VOLTS: Final = 2.5  # Rse;f reads about 5 V with cards, 0 V empty
+SENSOR_HIGH_VOLTS: Final = 2.5  # Rse;f and Rse;o read about 5 V (cards, cover shut) or 0 V
 COLOUR_RIBBONS: Final = frozenset({"ymcko", "ymckos", "ymckok"})
 K_BACK_RIBBONS: Final = frozenset({"ymckok"})  # the back prints on the set's trailing K
 KO_RIBBONS: Final = frozenset({"ko"})
@@ -61,15 +68,42 @@ CONDITION_ORDER: Final = (
     Condition.HOPPER_EMPTY,
     Condition.SERVICE_REQUESTED,
 )
-# Spoil reasons (metric label values) and the condition each error leaves behind (A5, A6).
+# Spoil reasons (metric label values) by the condition an error word leaves behind (A5, A6).
 SPOIL_REASONS: Final = {
-    codec.ErrorName.REJECTED: "rejected",
-    codec.ErrorName.RIBBON_ENDED: "ribbon_out",
-    codec.ErrorName.MECHANICAL: "jam",
-    codec.ErrorName.COVER_OPEN: "cover_open",
-    codec.ErrorName.NO_RIBBON: "ribbon_out",
+    Condition.RIBBON_OUT: "ribbon_out",
+    Condition.RIBBON_MISSING: "ribbon_out",
+    Condition.JAM: "jam",
+    Condition.COVER_OPEN: "cover_open",
 }
 PRINTER_ERROR: Final = "printer_error"
+# Reads status is built from, each asked once at connect: a firmware that refuses one keeps
+# working without it (docs/evolis-protocol.md, P1..P4).
+STATUS_READS: Final[tuple[tuple[str, ...], ...]] = (
+    ("Rse", "f"),
+    ("Rlr", "p"),
+    ("Rr",),
+    ("Rco", "l"),
+    ("Rse", "o"),  # cover sensor: 0 V open, 5 V closed (S7)
+)
+# Feeder selection, newest form first: `Pcim;F` in SDK-era code, `Pmi;F;s` in older captures.
+FEEDER_COMMANDS: Final[tuple[tuple[str, ...], ...]] = (("Pcim", "F"), ("Pmi", "F", "s"))
+REFUSAL_BACKOFF_SECONDS: Final = 5.0
+REFUSAL_BACKOFF_MAX_SECONDS: Final = 300.0
+
+log = structlog.get_logger("printd.evolis")
+
+
+def wire(command: tuple[str, ...]) -> str:
+    return ";".join(command)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The printer's last refusal of a card, shown until the next attempt is due."""
+
+    condition: Condition
+    words: str
+    retry_at: float
 
 
 def ribbon_prints(ribbon_type: str, has_back: bool) -> int:
@@ -94,6 +128,8 @@ class EvolisDriver:
         min_throughput: int = 50_000,
         mono_method: Literal["threshold", "dither"] = "threshold",
         compress_colour: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+        refusal_backoff: float = REFUSAL_BACKOFF_SECONDS,
     ) -> None:
         self._transport = transport
         self._profile = profile
@@ -109,33 +145,81 @@ class EvolisDriver:
         # Rasterised frames of cards prepared ahead (the next job, while this one prints).
         self._prepared: dict[str, list[tuple[str, bytes]]] = {}
         self._prepared_lock = threading.Lock()
+        self._clock = clock
+        self._refusal_backoff = refusal_backoff
+        # What this printer's firmware answered at connect, by wire form ("Rse;f": True).
+        self.supported: dict[str, bool] = {}
+        self._feeder_command: tuple[str, ...] | None = None
+        self._refusal: Refusal | None = None
+        self._refusals_in_a_row = 0
 
     # -- link ------------------------------------------------------------------------------
 
     def connect(self) -> Identity:
-        """Open the link, read the identity, hand error management to the host (`Pem;2`)."""
+        """Open the link, read the identity, hand error management to the host (`Pem;2`), and
+        learn which status reads and feeder command this firmware answers."""
         self._drop_link()
-        self._transport.open()
-        self._connected = True
-        self._drain()
+        self._open()
         try:
             model = self._text("Rtp")
             serial = self._text("Rsn")
             firmware = self._text("Rfv")
-            self._expect_ok("Pem", 2)
-            self._clear_abandoned_card()
+            self._note("Pem;2", self._try("Pem", 2))
+            self._clear_abandoned_card(self._probe_commands())
         except ProtocolError as error:
             raise TransportError(f"printer identity not readable: {error}") from error
+        log.info(
+            "firmware_commands_probed",
+            model=model,
+            firmware=firmware,
+            supported=sorted(k for k, v in self.supported.items() if v),
+            refused=sorted(k for k, v in self.supported.items() if not v),
+        )
         return Identity(manufacturer="Evolis", model=model, serial=serial, firmware=firmware)
 
-    def _clear_abandoned_card(self) -> None:
+    def _open(self) -> None:
+        self._transport.open()
+        self._connected = True
+        self._drain()
+
+    def _try(self, command: str, *params: str | int) -> codec.Reply | None:
+        """Ask once; None when the firmware refuses or answers something unreadable. The link
+        is reopened after an unreadable answer, so the next command is in step."""
+        try:
+            reply = self._ask(command, *params)
+        except ProtocolError:
+            self._open()
+            return None
+        return None if isinstance(reply, codec.ErrorReply) else reply
+
+    def _note(self, key: str, reply: codec.Reply | None) -> codec.Reply | None:
+        self.supported[key] = reply is not None
+        return reply
+
+    def _probe_commands(self) -> codec.Reply | None:
+        """Ask each status read and feeder command once; the answer to `Rlr;p` is returned,
+        since it also says whether a card was left inside."""
+        replies = {wire(c): self._note(wire(c), self._try(*c)) for c in STATUS_READS}
+        self._feeder_command = None
+        for command in FEEDER_COMMANDS:
+            if self._note(wire(command), self._try(*command)) is not None:
+                self._feeder_command = command
+                break
+        return replies["Rlr;p"]
+
+    def commands_summary(self) -> str:
+        """Which probed commands this printer answers, for `printctl status` and the logs."""
+        if not self.supported:
+            return ""
+        return "commands: " + ", ".join(
+            f"{key} {'yes' if ok else 'refused'}" for key, ok in self.supported.items()
+        )
+
+    def _clear_abandoned_card(self, position: codec.Reply | None) -> None:
         """A card left inside by a sequence that never finished (its job is `interrupted`)
         would block every later `Ss`. Reset the printer so it goes to the reject box, where
-        the operator finds it when reconciling. A jammed card is left for the operator."""
-        position = self._ask("Rlr", "p")
+        the operator finds it when reconciling."""
         if not (isinstance(position, codec.Text) and position.value == "CARD"):
-            return
-        if "ERR_MECHANICAL" in self._read_rst().minors:
             return
         self._expect_ok("Srs")
         self._expect_ok("Pem", 2)  # a reset may restore the printer's own error management
@@ -195,27 +279,37 @@ class EvolisDriver:
     def _expect_ok(self, command: str, *params: str | int) -> None:
         reply = self._ask(command, *params)
         if isinstance(reply, codec.ErrorReply):
-            raise ProtocolError(f"{command}: printer answered ERR {reply.name}")
+            raise ProtocolError(f"{command}: the printer answered {reply.words!r}")
 
     # -- status ----------------------------------------------------------------------------
 
     def status(self) -> PrinterStatus:
-        """`Rst`, `Rr`, `Rco;l`, `Rse;f` as one `PrinterStatus`.
+        """The reads this firmware answered at connect, plus the printer's last refusal.
 
-        Raises `TransportError` when the printer cannot be reached or answers nonsense; the
-        caller decides whether that is OFFLINE.
+        There is no status command every firmware answers (`Rst` is in no source), so the
+        conditions are what the sensors show and what the printer last said when it refused a
+        card. Raises `TransportError` when the printer cannot be reached.
         """
         self._ensure_connected()
-        try:
-            rst = self._read_rst()
-            ribbon = self._ask("Rr")
-            left = self._ask("Rco", "l")
-            feeder = self._ask("Rse", "f")
-        except ProtocolError as error:
-            raise TransportError(f"printer status not readable: {error}") from error
-        state, conditions = codec.status_from_rst(rst)
+        feeder = self._read_if_supported("Rse", "f")
+        ribbon = self._read_if_supported("Rr")
+        left = self._read_if_supported("Rco", "l")
+        cover = self._read_if_supported("Rse", "o")
+        hopper = _hopper_level(feeder)
+        conditions: set[Condition] = set()
+        words: list[str] = []
+        if hopper.value == 0:
+            conditions.add(Condition.HOPPER_EMPTY)
+            words.append("Rse;f: feeder empty")
+        if isinstance(cover, codec.Volts) and cover.value < SENSOR_HIGH_VOLTS:
+            conditions.add(Condition.COVER_OPEN)
+            words.append("Rse;o: cover open")
+        refusal = self._current_refusal(hopper)
+        if refusal is not None:
+            conditions.add(refusal.condition)
+            words.append(f"the printer said {refusal.words!r}")
         supplies = Supplies(
-            hopper_level=_hopper_level(feeder),
+            hopper_level=hopper,
             ribbon_type=ribbon.code if isinstance(ribbon, codec.Ribbon) else None,
             ribbon_remaining=(
                 Level.known(left.value)
@@ -223,8 +317,32 @@ class EvolisDriver:
                 else Level.unknown()
             ),
         )
-        detail = ";".join((rst.major, *rst.minors))
-        return PrinterStatus(state, conditions, supplies, source="usb", detail=detail)
+        state = PrinterState.NEEDS_OPERATOR if conditions else PrinterState.IDLE
+        detail = "; ".join((*words, self.commands_summary()))
+        return PrinterStatus(state, frozenset(conditions), supplies, source="usb", detail=detail)
+
+    def _read_if_supported(self, command: str, *params: str) -> codec.Reply | None:
+        if not self.supported.get(wire((command, *params))):
+            return None
+        try:
+            reply = self._ask(command, *params)
+        except ProtocolError as error:
+            raise TransportError(f"printer status not readable: {error}") from error
+        return None if isinstance(reply, codec.ErrorReply) else reply
+
+    def _current_refusal(self, hopper: Level) -> Refusal | None:
+        """The last refusal while its backoff runs; a feeder seen loaded again ends an
+        empty-feeder refusal at once, since the operator has acted."""
+        refusal = self._refusal
+        if refusal is None:
+            return None
+        loaded = hopper.kind is LevelKind.SOME_REMAINING
+        if self._clock() >= refusal.retry_at or (
+            refusal.condition is Condition.HOPPER_EMPTY and loaded
+        ):
+            self._refusal = None
+            return None
+        return refusal
 
     # -- printing --------------------------------------------------------------------------
 
@@ -243,9 +361,9 @@ class EvolisDriver:
         prints = ribbon_prints(ribbon, card.back is not None)
         self._ensure_connected()
         try:
-            self._check_ready()
             self._before_feed("Pr", ribbon)
-            self._before_feed("Pmi", "F", "s")
+            if self._feeder_command is not None:
+                self._before_feed(*self._feeder_command)
         except ProtocolError as error:
             raise TransportError(f"printer answer not understood: {error}") from error
         # From here on the blank may move: failures become outcomes, never exceptions.
@@ -254,21 +372,9 @@ class EvolisDriver:
         except (TransportError, ProtocolError) as error:
             return _unknown(f"no clear answer to Ss (the blank may have been fed): {error}", prints)
         if isinstance(started, codec.ErrorReply):
-            self._refuse_start(started)
+            self._refuse_start(started)  # a refusal: no blank moved (A4)
+        self._refusals_in_a_row = 0
         return self._print_fed_card(downloads, prints)
-
-    def _read_rst(self) -> codec.RawStatus:
-        rst = self._ask("Rst")
-        if not isinstance(rst, codec.RawStatus):
-            raise ProtocolError(f"Rst: expected a status, got {rst}")
-        return rst
-
-    def _check_ready(self) -> None:
-        rst = self._read_rst()
-        _, conditions = codec.status_from_rst(rst)
-        if conditions:
-            condition = first_condition(conditions)
-            raise NeedsOperator(condition, f"printer needs an operator: {';'.join(rst.minors)}")
 
     def _before_feed(self, command: str, *params: str | int) -> None:
         reply = self._ask(command, *params)
@@ -276,12 +382,19 @@ class EvolisDriver:
             self._refuse_start(reply, command)
 
     def _refuse_start(self, error: codec.ErrorReply, command: str = "Ss") -> NoReturn:
-        """An ERR before or at `Ss`: no blank moved (A4)."""
-        if error.condition is not None:
-            raise NeedsOperator(error.condition)
-        if error.name is codec.ErrorName.PARAM:
-            raise JobError(f"the printer refused {command} for this job (ERR PARAM)")
-        raise TransportError(f"the printer refused {command} (ERR {error.name}); reconnecting")
+        """An error word before or at `Ss`: no blank moved (A4). The job waits with the
+        printer's words, and the refusal stands until its backoff step is over."""
+        said = f"the printer refused {command}: {error.words!r}"
+        if error.fault is codec.Fault.JOB_FAULT:
+            raise JobError(f"{said}; this job cannot print as sent")
+        condition = error.condition or Condition.SERVICE_REQUESTED
+        if error.fault is codec.Fault.TRANSIENT:
+            condition = Condition.SERVICE_REQUESTED  # nothing to do but wait for the retry
+        delay = min(self._refusal_backoff * 2**self._refusals_in_a_row, REFUSAL_BACKOFF_MAX_SECONDS)
+        self._refusals_in_a_row += 1
+        self._refusal = Refusal(condition, error.words, self._clock() + delay)
+        log.info("firmware_refused", command=command, words=error.words, retry_in=delay)
+        raise NeedsOperator(condition, f"{said}; {OPERATOR_HINTS[condition]}")
 
     def _print_fed_card(self, downloads: list[tuple[str, bytes]], prints: int) -> PrintResult:
         failed: codec.ErrorReply | None = None
@@ -289,9 +402,11 @@ class EvolisDriver:
             for command, frame in downloads:
                 reply = self._exchange(frame, command, self._command_timeout)
                 if isinstance(reply, codec.ErrorReply):
-                    if reply.condition is not None or reply.name is codec.ErrorName.REJECTED:
+                    if reply.condition not in (None, Condition.SERVICE_REQUESTED):
+                        return _spoiled(reply, prints)  # the printer stopped the card itself
+                    if reply.fault is codec.Fault.CARD_SPOILED:
                         return _spoiled(reply, prints)
-                    failed = reply  # CMD/PARAM/NO SEQUENCE: eject with Se, the card is spoiled
+                    failed = reply  # a refused download: eject with Se, the card is spoiled
                     break
             end = self._exchange(codec.encode_command("Se"), "Se", self._print_timeout)
         except TransportError as error:
@@ -347,16 +462,20 @@ def _download(panel: str, levels: int, data: bytes, *, compressed: bool) -> tupl
     return command, codec.encode_download(panel, levels, data, compressed=compressed)
 
 
-def _hopper_level(reply: codec.Reply) -> Level:
+def _hopper_level(reply: codec.Reply | None) -> Level:
     if not isinstance(reply, codec.Volts):
         return Level.unknown()
-    if reply.value >= FEEDER_LOADED_VOLTS:
+    if reply.value >= SENSOR_HIGH_VOLTS:
         return Level(LevelKind.SOME_REMAINING)  # the sensor says "cards", not how many
     return Level.known(0)
 
 
 def _spoiled(error: codec.ErrorReply, prints: int) -> PrintResult:
-    reason = SPOIL_REASONS.get(error.name, PRINTER_ERROR)
+    if error.fault is codec.Fault.CARD_SPOILED:
+        return PrintResult(Outcome.SPOILED, "rejected", None, prints)
+    if error.fault is codec.Fault.OUTCOME_UNKNOWN:
+        return _unknown(f"the printer answered {error.words!r} during the card", prints)
+    reason = SPOIL_REASONS.get(error.condition, PRINTER_ERROR) if error.condition else PRINTER_ERROR
     return PrintResult(Outcome.SPOILED, reason, error.condition, prints)
 
 

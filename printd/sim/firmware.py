@@ -1,0 +1,79 @@
+"""Firmware profiles: the words and commands a simulated printer's firmware uses.
+
+Each profile is one firmware generation the research describes (docs/evolis-protocol.md,
+"Error words"), so the driver is tested against the printers it will meet rather than against
+its own assumptions. `sim://primacy?firmware=NAME` picks one; `sdk` is the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+UNKNOWN_COMMAND: Final = "ERROR CDE"  # S1 S9: the answer to an escape command it does not know
+BAD_PARAMETER: Final = "ERROR PARAMETRES"  # S9
+
+
+@dataclass(frozen=True, slots=True)
+class Firmware:
+    """What one firmware answers where firmwares differ."""
+
+    name: str
+    description: str
+    # The word `Ss` answers for each blocking condition (the model's CONDITIONS keys), and
+    # the words `Se` answers for a jammed card and an ended ribbon.
+    words: Mapping[str, str]
+    refused: frozenset[str] = field(default_factory=frozenset)  # commands it does not know
+
+
+_SDK_WORDS: Final = {
+    "cover_open": "ERR COVER OPEN",
+    "jammed": "ERR MECHANICAL",
+    "no_ribbon": "ERR RIB DETECTION",
+    "unsupported_ribbon": "ERR BAD RIBBON",
+    "ribbon_ended": "ERR RIBBON ENDED",
+    "feeder_empty": "ERR FEEDER EMPTY",
+    "reject_box_full": "ERR REJECT BOX FULL",
+}
+_BARE_WORDS: Final = {
+    "cover_open": "COVER OPEN",
+    "jammed": "CARD JAM",
+    "no_ribbon": "ERROR RIBBON",
+    "unsupported_ribbon": "ERROR RIBBON",
+    "ribbon_ended": "ERROR RIBBON",
+    "feeder_empty": "FEEDER EMPTY",
+    "reject_box_full": "ERROR",
+}
+
+FIRMWARES: Final[Mapping[str, Firmware]] = {
+    f.name: f
+    for f in (
+        Firmware("sdk", "current SDK vocabulary (ERR …, S1 S7)", _SDK_WORDS),
+        Firmware(
+            "bare-words", "older firmware: bare words (FEEDER EMPTY, CARD JAM; S9)", _BARE_WORDS
+        ),
+        Firmware(
+            "no-pmi",
+            "refuses Pmi; the feeder is chosen with Pcim;F (S7 S10)",
+            _SDK_WORDS,
+            frozenset({"Pmi"}),
+        ),
+        Firmware(
+            "pmi-only",
+            "older firmware that knows Pmi;F;s but not Pcim (S6 captures)",
+            _BARE_WORDS,
+            frozenset({"Pcim"}),
+        ),
+    )
+}
+DEFAULT_FIRMWARE: Final = "sdk"
+
+
+def firmware_named(name: str) -> Firmware:
+    try:
+        return FIRMWARES[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown simulated firmware {name!r}; one of {', '.join(sorted(FIRMWARES))}"
+        ) from None

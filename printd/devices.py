@@ -43,15 +43,11 @@ class BuiltPrinter:
                 close()
 
 
-def _link(printer: PrinterConfig, state_dir: Path) -> Link:
-    device = printer.device
-    if isinstance(device, SimDevice):
-        from printd.drivers.usb_transport import UsbTransport
-        from printd.sim.control import ControlServer
-        from printd.sim.evolis_model import SimPrinter
-        from printd.sim.usb_backend import SimUsbBackend
+def _sim_printer(name: str, device: SimDevice) -> Any:
+    from printd.sim.evolis_model import SimPrinter
 
-        sim = SimPrinter(
+    try:
+        return SimPrinter(
             model=device.model,
             serial=device.serial,
             hopper=device.hopper,
@@ -60,7 +56,20 @@ def _link(printer: PrinterConfig, state_dir: Path) -> Link:
             ribbon_capacity=device.ribbon_capacity,
             print_seconds=device.print_seconds,
             reject_box_capacity=device.reject_box_capacity,
+            firmware_profile=device.firmware,
         )
+    except ValueError as error:
+        raise ConfigError(f"[[printer]] {name}: {error}") from None
+
+
+def _link(printer: PrinterConfig, state_dir: Path) -> Link:
+    device = printer.device
+    if isinstance(device, SimDevice):
+        from printd.drivers.usb_transport import UsbTransport
+        from printd.sim.control import ControlServer
+        from printd.sim.usb_backend import SimUsbBackend
+
+        sim = _sim_printer(printer.name, device)
         closers: list[Callable[[], None]] = []
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
         try:

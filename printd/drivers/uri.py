@@ -48,6 +48,7 @@ class SimDevice:
     serial: str = "SIM000001"
     reject_box_capacity: int = 50
     snmp_port: int | None = None  # serve the simulator's Printer-MIB agent on 127.0.0.1
+    firmware: str = "sdk"  # the simulated firmware's profile (printd.sim.firmware)
 
 
 DeviceUri = UsbDevice | SerialDevice | TcpDevice | SimDevice
@@ -129,6 +130,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
             "serial",
             "reject_box_capacity",
             "snmp_port",
+            "firmware",
         }
         _reject_unknown(query, allowed, uri)
         model = parts.netloc.lower()
@@ -160,6 +162,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
             if reject_box
             else 50,
             snmp_port=_int(snmp_port, "snmp_port", uri, low=1) if snmp_port else None,
+            firmware=_single(query, "firmware", uri) or "sdk",
         )
     known = "usb://, serial://, tcp://, sim://"
     raise ConfigError(f"{uri!r}: unknown device scheme {parts.scheme!r} (known: {known})")

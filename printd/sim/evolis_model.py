@@ -672,9 +672,12 @@ class SimPrinter:
             if fault in self._armed:
                 self._armed.discard(fault)
                 setattr(card, "vanish" if fault == "vanish_mid_card" else fault, True)
+        every = self.profile.cooling_every
+        if every and self._cards_inserted % every == 0:
+            card.extra_seconds += self.profile.cooling_seconds
         if "slow" in self._armed:
             self._armed.discard("slow")
-            card.extra_seconds = self._slow_seconds
+            card.extra_seconds += self._slow_seconds
         self._card = card
         return "OK"
 

@@ -25,6 +25,9 @@ class Firmware:
     # the words `Se` answers for a jammed card and an ended ribbon.
     words: Mapping[str, str]
     refused: frozenset[str] = field(default_factory=frozenset)  # commands it does not know
+    # Head cooling: every `cooling_every`-th card pauses `cooling_seconds` before `Se` answers.
+    cooling_every: int = 0
+    cooling_seconds: float = 0.0
 
 
 _SDK_WORDS: Final = {
@@ -64,6 +67,13 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             "older firmware that knows Pmi;F;s but not Pcim (S6 captures)",
             _BARE_WORDS,
             frozenset({"Pcim"}),
+        ),
+        Firmware(
+            "head-cooling",
+            "pauses mid-job to cool the head: Se answers late on every third card (S1 S5)",
+            _SDK_WORDS,
+            cooling_every=3,
+            cooling_seconds=0.3,
         ),
     )
 }

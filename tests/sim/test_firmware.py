@@ -1,0 +1,56 @@
+"""Firmware profiles: each answers what its sources describe, not what printd expects."""
+
+from __future__ import annotations
+
+import pytest
+from _sim_streams import card, dbc, esc, ko_compress, random_k, read_replies
+
+from printd.sim.evolis_model import SimPrinter
+from printd.sim.firmware import FIRMWARES
+
+CARD_REPLIES = 6  # one card's stream as `card` builds it: six commands, six replies
+
+
+def ask(printer: SimPrinter, *commands: str) -> list[str]:
+    printer.write(b"".join(esc(c) for c in commands))
+    return read_replies(printer.read, len(commands))
+
+
+@pytest.mark.parametrize("name", sorted(FIRMWARES))
+def test_every_firmware_refuses_what_it_does_not_know_with_error_cde(name: str) -> None:
+    printer = SimPrinter(firmware_profile=name)
+    refused = sorted(FIRMWARES[name].refused)
+    assert ask(printer, "Rst", "Zz", "Pxyz", *refused) == ["ERROR CDE"] * (3 + len(refused))
+
+
+def test_older_firmware_answers_bare_words() -> None:
+    printer = SimPrinter(firmware_profile="bare-words", hopper=0)
+    assert ask(printer, "Ss") == ["FEEDER EMPTY"]
+    printer.load_blanks(1)
+    printer.open_cover()
+    assert ask(printer, "Ss") == ["COVER OPEN"]
+    printer.close_cover()
+    printer.inject("jam")
+    printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+    assert read_replies(printer.read, CARD_REPLIES)[-1] == "CARD JAM"
+
+
+def test_feeder_selection_per_firmware() -> None:
+    assert ask(SimPrinter(firmware_profile="no-pmi"), "Pcim;F", "Pmi;F;s") == ["OK", "ERROR CDE"]
+    assert ask(SimPrinter(firmware_profile="pmi-only"), "Pcim;F", "Pmi;F;s") == ["ERROR CDE", "OK"]
+
+
+def test_head_cooling_pauses_every_third_card() -> None:
+    printer = SimPrinter(firmware_profile="head-cooling")
+    for _ in range(2):
+        printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+        assert read_replies(printer.read, CARD_REPLIES)[-1] == "OK"
+    printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+    assert read_replies(printer.read, CARD_REPLIES - 1) == ["OK"] * (CARD_REPLIES - 1)
+    assert printer.read(16, 0.05) == b""  # Se still waits while the head cools
+    assert read_replies(printer.read, 1) == ["OK"]
+
+
+def test_an_unknown_firmware_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown simulated firmware 'x'; one of bare-words"):
+        SimPrinter(firmware_profile="x")

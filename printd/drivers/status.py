@@ -107,6 +107,7 @@ class PrinterStatus:
     supplies: Supplies = field(default_factory=Supplies)
     source: str = "usb"  # "usb" (the printer's own command set), "snmp", …
     detail: str = ""  # the raw status words, for logs and `printctl status`
+    commands: str = ""  # which probed commands the firmware answers, for `printctl status`
 
     @property
     def ready(self) -> bool:

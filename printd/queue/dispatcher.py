@@ -129,6 +129,9 @@ class Dispatcher:
         self._timings = timings
         self._connected = False
         self._stopping = False
+        # Links lost in a row: each waits twice as long before the next connect, so a printer
+        # that answers every connect and fails every status read is not hammered.
+        self._losses_in_a_row = 0
         # The next job's card, decoded and rasterised while the current card prints.
         self._next: tuple[str, asyncio.Task[CardRequest | None]] | None = None
         self._idle = asyncio.Event()
@@ -228,10 +231,13 @@ class Dispatcher:
             return
         self.runtime.status = status
         self.runtime.up = True
+        self._losses_in_a_row = 0
         remaining = status.supplies.ribbon_remaining
         self.runtime.printer_ribbon_remaining = remaining.value
         if status.conditions:
             reason = describe_conditions(status.conditions)
+            if status.detail:
+                reason = f"{reason} ({status.detail})"  # the printer's own words
             self._set_state(PrinterState.NEEDS_OPERATOR, set(status.conditions), reason)
             await self._sleep(self.queue.poll_seconds)
             return
@@ -284,6 +290,12 @@ class Dispatcher:
         self.runtime.up = False
         self._set_state(PrinterState.OFFLINE, {Condition.OFFLINE}, f"connection lost: {error}")
         self.store.record_retry(self.printer.name, "transport")
+        delay = min(
+            self.queue.retry_initial_seconds * 2**self._losses_in_a_row,
+            self.queue.reconnect_max_seconds,
+        )
+        self._losses_in_a_row += 1
+        await self._sleep(delay)
 
     def _load_images(self, job: Job) -> CardRequest:
         # Imported when the first card prints, not at start-up.

@@ -37,6 +37,7 @@ CONTROL_OPS: Final = (
     "open_cover",
     "close_cover",
     "clear_jam",
+    "clean",
     "empty_reject_box",
     "install_ribbon",
     "remove_ribbon",
@@ -233,6 +234,9 @@ class SimControlClient:
 
     def empty_reject_box(self) -> None:
         self.call("empty_reject_box")
+
+    def clean(self) -> None:
+        self.call("clean")
 
     def install_ribbon(self, ribbon_type: str, capacity: int, remaining: int | None = None) -> None:
         self.call("install_ribbon", ribbon_type=ribbon_type, capacity=capacity, remaining=remaining)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -49,6 +49,7 @@ from typing import Any, Final
 from printd.sim.firmware import (
     BAD_PARAMETER,
     DEFAULT_FIRMWARE,
+    NEED_CLEANING,
     UNKNOWN_COMMAND,
     firmware_named,
 )
@@ -304,6 +305,8 @@ class SimPrinter:
         self._last_card: PrintedCard | None = None
         self._jam_countdown: int | None = None
         self._armed: set[str] = set()
+        self._needs_cleaning = self.profile.cleaning_mandatory
+        self._received: Counter[str] = Counter()  # commands by name, as the printer saw them
         self._slow_seconds = 0.0
 
     # ------------------------------------------------------------------ host side
@@ -392,6 +395,16 @@ class SimPrinter:
     def close_cover(self) -> None:
         with self._cond:
             self._cover_open = False
+
+    def clean(self) -> None:
+        """The operator runs a cleaning card through the printer."""
+        with self._cond:
+            self._needs_cleaning = False
+
+    def received(self, command: str) -> int:
+        """How many `command` frames the printer has received since it was made."""
+        with self._cond:
+            return self._received[command]
 
     def clear_jam(self) -> None:
         """Pull the jammed card out (it is spoiled; counted in ``cards_jammed`` when it jammed)."""
@@ -587,6 +600,7 @@ class SimPrinter:
             self._execute(*self._backlog.popleft())
 
     def _execute(self, port: _Link, frame: Frame) -> None:
+        self._received[frame.name] += 1
         silent = "silent" in self._armed
         self._armed.discard("silent")
         garbage = "garbage" in self._armed and not silent
@@ -658,6 +672,8 @@ class SimPrinter:
     def _start_sequence(self, frame: Frame) -> str:
         if self._card is not None:
             return "ERR CMD"  # a card is already inside this sequence
+        if self._needs_cleaning:
+            return NEED_CLEANING
         for name in self._conditions():
             if CONDITIONS[name].error:
                 return self.profile.words[name]  # A4: no blank moves

@@ -13,6 +13,7 @@ from typing import Final
 
 UNKNOWN_COMMAND: Final = "ERROR CDE"  # S1 S9: the answer to an escape command it does not know
 BAD_PARAMETER: Final = "ERROR PARAMETRES"  # S9
+NEED_CLEANING: Final = "ERR NEED CLEANING"  # G (Rlr;r), S9 "NEED CLEANING"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,8 @@ class Firmware:
     # Head cooling: every `cooling_every`-th card pauses `cooling_seconds` before `Se` answers.
     cooling_every: int = 0
     cooling_seconds: float = 0.0
+    # Cleaning mandatory: `Ss` answers `ERR NEED CLEANING` until the operator cleans (S1 S9 G).
+    cleaning_mandatory: bool = False
 
 
 _SDK_WORDS: Final = {
@@ -74,6 +77,12 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             _SDK_WORDS,
             cooling_every=3,
             cooling_seconds=0.3,
+        ),
+        Firmware(
+            "cleaning-mandatory",
+            "refuses every card until the operator cleans it (INF_CLEANING_MANDATORY; S1 S9 G)",
+            _SDK_WORDS,
+            cleaning_mandatory=True,
         ),
     )
 }

@@ -60,6 +60,11 @@ def _card(number: int) -> CardRequest:
 def test_five_cards_print_once_each_then_an_empty_feeder_holds_the_next(
     printer: SimPrinter, driver: EvolisDriver
 ) -> None:
+    if printer.profile.cleaning_mandatory:
+        with pytest.raises(NeedsOperator, match="NEED CLEANING"):
+            driver.print_card(_card(0))
+        assert printer.snapshot().cards_inserted == 0
+        printer.clean()  # the operator's hands
     for number in range(CARDS):
         assert driver.print_card(_card(number)).outcome is Outcome.PRINTED
     snap = printer.snapshot()

@@ -318,8 +318,14 @@ class EvolisDriver:
             ),
         )
         state = PrinterState.NEEDS_OPERATOR if conditions else PrinterState.IDLE
-        detail = "; ".join((*words, self.commands_summary()))
-        return PrinterStatus(state, frozenset(conditions), supplies, source="usb", detail=detail)
+        return PrinterStatus(
+            state,
+            frozenset(conditions),
+            supplies,
+            source="usb",
+            detail="; ".join(words),
+            commands=self.commands_summary(),
+        )
 
     def _read_if_supported(self, command: str, *params: str) -> codec.Reply | None:
         if not self.supported.get(wire((command, *params))):

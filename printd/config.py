@@ -66,6 +66,10 @@ class PrinterConfig:
     ribbon_capacity: int = 450
     hopper_capacity: int = 100
     status_interval_seconds: float = 10.0
+    # The SDK's own limits: a command may take 30 s (first command after standby, head
+    # pre-heat) and a card 5 minutes (`Se` waits through head cooling).
+    command_timeout_seconds: float = 30.0
+    card_timeout_seconds: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +313,8 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     ribbon_type = section.text("ribbon_type", "ymcko")
     ribbon_capacity = section.integer("ribbon_capacity", 450, 1, 100_000)
     hopper_capacity = section.integer("hopper_capacity", 100, 1, 10_000)
+    command_timeout = section.number("command_timeout_seconds", 30.0, 1.0, 600.0)
+    card_timeout = section.number("card_timeout_seconds", 300.0, 10.0, 3600.0)
     section.finish()
     if device is None or uri is None or len(section.problems) > problems_before:
         return None
@@ -322,6 +328,8 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
         ribbon_capacity,
         hopper_capacity,
         status_interval,
+        command_timeout,
+        card_timeout,
     )
 
 

@@ -137,5 +137,10 @@ def build_printer(
         from printd.drivers.evolis.driver import EvolisDriver
         from printd.drivers.profiles import PRIMACY
 
-        driver = EvolisDriver(link.transport, PRIMACY)
+        driver = EvolisDriver(
+            link.transport,
+            PRIMACY,
+            command_timeout=printer.command_timeout_seconds,
+            print_timeout=printer.card_timeout_seconds,
+        )
     return BuiltPrinter(driver, link.transport, link.hands, link.closers)

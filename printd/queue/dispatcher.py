@@ -83,6 +83,8 @@ class PrinterRuntime:
             "printer_hopper": supplies.hopper_level.value if supplies else None,
             "printer_ribbon_remaining": self.printer_ribbon_remaining,
             "printer_ribbon_type": supplies.ribbon_type if supplies else None,
+            # Which probed commands the firmware answers ("Pcim;F refused, Pmi;F;s yes", …).
+            "firmware_commands": self.status.commands if self.status else None,
             "snmp": None
             if self.snmp_up is None
             else {

@@ -114,3 +114,13 @@ def test_after_the_operator_cleans_the_job_prints_within_one_backoff_step(rig: R
     rig.run_for(MINUTE)
     assert rig.store.get("job-1").state is JobState.PRINTED
     assert rig.built.hands.snapshot().cards_ejected == 1
+
+
+def test_the_status_says_which_commands_the_firmware_answers(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, "no-pmi")
+    try:
+        asyncio.run(rig.dispatcher._step())
+        shown = rig.dispatcher.runtime.public()["firmware_commands"]
+    finally:
+        rig.close()
+    assert "Rse;f yes" in shown and "Pcim;F yes" in shown

@@ -12,7 +12,6 @@ from printd.drivers.evolis.codec import (
     ErrorReply,
     Number,
     Ok,
-    RawStatus,
     Ribbon,
     Text,
     Volts,
@@ -20,7 +19,7 @@ from printd.drivers.evolis.codec import (
     encode_command,
     encode_download,
 )
-from printd.drivers.status import Condition, PrinterState
+from printd.drivers.status import Condition
 from printd.errors import ProtocolError
 
 
@@ -30,7 +29,7 @@ from printd.errors import ProtocolError
         (("Rtp",), "1b5274700d"),
         (("Rsn",), "1b52736e0d"),
         (("Rfv",), "1b5266760d"),
-        (("Rst",), "1b5273740d"),
+        (("Ser",), "1b5365720d"),
         (("Rr",), "1b52720d"),
         (("Rco", "l"), "1b52636f3b6c0d"),
         (("Rse", "f"), "1b5273653b660d"),
@@ -126,12 +125,6 @@ def test_encode_download_refuses(panel: str, levels: int, size: int, message: st
         ("Rco", b"-1", Number(None)),
         ("Rse", b"5,00 Volts", Volts(5.0)),
         ("Rse", b"0,00 Volts", Volts(0.0)),
-        ("Rst", b"READY;PRINTER_READY", RawStatus("READY", ("PRINTER_READY",))),
-        (
-            "Rst",
-            b"WARNING;DEF_COVER_OPEN;INF_RIBBON_LOW",
-            RawStatus("WARNING", ("DEF_COVER_OPEN", "INF_RIBBON_LOW")),
-        ),
     ],
 )
 def test_decode_reply(command: str, raw: bytes, expected: codec.Reply) -> None:
@@ -174,7 +167,7 @@ def test_error_words_map_onto_the_fault_taxonomy(
 
 
 def test_a_status_word_is_not_an_error_reply() -> None:
-    # Rst's ERROR major is status text, not a refusal; an ERR_ flag name is not a reply word.
+    # An SDK flag name, or a word that only begins like ERR, is not a refusal.
     assert decode_reply("Rtp", b"ERR_MECHANICAL") == Text("ERR_MECHANICAL")
     assert decode_reply("Rtp", b"ERRATA") == Text("ERRATA")
 
@@ -191,49 +184,11 @@ def test_a_status_word_is_not_an_error_reply() -> None:
         ("Rco", b"007"),
         ("Rse", b"5 Volts"),
         ("Rr", b"ymc ko"),
-        ("Rst", b"READY"),
-        ("Rst", b"BUSY;PRINTER_READY"),
-        ("Rst", b"READY;printer ready"),
-        ("Rst", b"READY;"),
     ],
 )
 def test_malformed_replies_raise_protocol_error(command: str, raw: bytes) -> None:
     with pytest.raises(ProtocolError):
         decode_reply(command, raw)
-
-
-@pytest.mark.parametrize(
-    ("text", "state", "conditions"),
-    [
-        ("READY;PRINTER_READY", PrinterState.IDLE, set()),
-        ("READY;INF_PRINTING_RUNNING", PrinterState.PRINTING, set()),
-        ("READY;PRINTER_READY;INF_RIBBON_LOW", PrinterState.IDLE, set()),
-        ("READY;PRINTER_READY;INF_FEEDER_NEAR_EMPTY", PrinterState.IDLE, set()),
-        ("WARNING;DEF_COVER_OPEN", PrinterState.NEEDS_OPERATOR, {Condition.COVER_OPEN}),
-        ("WARNING;DEF_NO_RIBBON", PrinterState.NEEDS_OPERATOR, {Condition.RIBBON_MISSING}),
-        (
-            "WARNING;DEF_UNSUPPORTED_RIBBON",
-            PrinterState.NEEDS_OPERATOR,
-            {Condition.RIBBON_WRONG},
-        ),
-        ("ERROR;FEEDER_EMPTY", PrinterState.NEEDS_OPERATOR, {Condition.HOPPER_EMPTY}),
-        ("ERROR;RIBBON_ENDED", PrinterState.NEEDS_OPERATOR, {Condition.RIBBON_OUT}),
-        ("ERROR;ERR_MECHANICAL", PrinterState.NEEDS_OPERATOR, {Condition.JAM}),
-        (
-            "ERROR;ERR_REJECT_BOX_FULL;FEEDER_EMPTY",
-            PrinterState.NEEDS_OPERATOR,
-            {Condition.REJECT_BOX_FULL, Condition.HOPPER_EMPTY},
-        ),
-        ("ERROR;ERR_HEAD_TEMP", PrinterState.NEEDS_OPERATOR, {Condition.SERVICE_REQUESTED}),
-        ("OFF;PRINTER_OFFLINE", PrinterState.OFFLINE, {Condition.OFFLINE}),
-    ],
-)
-def test_rst_maps_to_status_model(
-    text: str, state: PrinterState, conditions: set[Condition]
-) -> None:
-    reply = decode_reply("Rst", text.encode())
-    assert isinstance(reply, RawStatus)
-    assert codec.status_from_rst(reply) == (state, frozenset(conditions))
 
 
 def test_split_reply_takes_cr_or_nul_and_skips_empty() -> None:
@@ -366,3 +321,9 @@ def test_colour_compression_refuses_levels_over_31() -> None:
     levels[500, 7] = 32
     with pytest.raises(ValueError, match=r"must be 0\.\.31"):
         codec.compress_colour_panel(level_panel(levels))
+
+
+def test_no_status_command_is_in_the_table() -> None:
+    # Rst is in no source: a real printer answers it ERROR CDE (docs/evolis-protocol.md).
+    with pytest.raises(ValueError, match="not an encodable"):
+        encode_command("Rst")

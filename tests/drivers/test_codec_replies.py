@@ -27,22 +27,6 @@ def test_an_unended_reply_is_waited_for_up_to_the_longest_reply_there_is() -> No
         codec.split_reply(buffer)
 
 
-def test_an_unknown_major_state_is_quoted_up_to_32_characters() -> None:
-    major = "Z" * 40
-    expected = f"Rst: unknown major state {'Z' * 32!r}"
-    with pytest.raises(ProtocolError, match=f"^{re.escape(expected)}$"):
-        codec.decode_rst(f"{major};PRINTER_READY")
-
-
-def test_a_status_without_minors_is_quoted_up_to_64_characters() -> None:
-    text = "READY;" + "x y" * 30  # minors that are not words
-    expected = f"Rst: expected MAJOR;MINOR[;MINOR…], got {text[:64]!r}"
-    with pytest.raises(ProtocolError, match=f"^{re.escape(expected)}$"):
-        codec.decode_rst(text)
-    with pytest.raises(ProtocolError, match=re.escape("got 'READY'")):
-        codec.decode_rst("READY")
-
-
 LONG = 100  # longer than any quote the errors make
 NOT_ASCII = bytes([0xFF])
 

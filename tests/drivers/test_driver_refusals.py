@@ -131,3 +131,30 @@ def test_a_status_read_the_firmware_refuses_is_not_asked_again() -> None:
     driver.status()
     driver.status()
     assert sum(f == b"\x1bRse;f\r" for f in transport.written) == 1
+
+
+def _connect_with_card_inside(after: list[bytes | Exception]) -> ScriptedTransport:
+    identity = [*IDENTITY[:5], b"CARD\r", *IDENTITY[6:]]  # Rlr;p finds a card inside
+    transport = ScriptedTransport([*identity, *after])
+    EvolisDriver(transport, PRIMACY, command_timeout=0.2).connect()
+    return transport
+
+
+def test_a_card_the_reset_left_inside_is_ejected_explicitly() -> None:
+    transport = _connect_with_card_inside([OK, OK, b"CARD\r", OK])  # Srs, Pem;2, Rlr;p, Ser
+    assert transport.written[-4:] == [b"\x1bSrs\r", b"\x1bPem;2\r", b"\x1bRlr;p\r", b"\x1bSer\r"]
+
+
+def test_a_card_the_reset_cleared_is_not_ejected_again() -> None:
+    transport = _connect_with_card_inside([OK, OK, OK])  # Srs, Pem;2, Rlr;p = no card
+    assert transport.written[-1] == b"\x1bRlr;p\r"
+
+
+def test_a_jammed_card_is_not_reset_away_from_the_operator() -> None:
+    jam = b"ERR MECHANICAL\r"
+    driver, transport, _ = _driver([OK, OK, OK, OK, OK, jam])
+    assert driver.print_card(_card()).condition is Condition.JAM
+    driver.close()
+    transport.replies.extend([*IDENTITY[:5], b"CARD\r", *IDENTITY[6:]])
+    driver.connect()
+    assert b"\x1bSrs\r" not in transport.written

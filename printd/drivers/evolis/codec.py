@@ -7,8 +7,8 @@ its row, and decoding parses a reply by the row's reply kind. Facts and choices 
 - A1 reply framing: a reply ends at CR or NUL (`split_reply`); empty replies are skipped.
 - A2 success reply: rows of kind `OK` expect the literal `OK`; any other command answers a word
   of `VOCABULARY` when it refuses (an unknown command: `ERROR CDE`, S1 S9).
-- A3 status read: the `Rst` row, `MAJOR;MINOR[;MINOR…]`, decoded by `decode_rst` and mapped by
-  `MINOR_CONDITIONS` / `status_from_rst` onto `printd.drivers.status`.
+- A3 status from sensors: the `Rse` row (`N,NN Volts`); no status command is sent (`Rst` is in
+  no source).
 - A4 / A5 when a blank moves and when a card is done: an error word at `Ss` is a refusal and
   no blank moved; the driver reads `Se` as the card's fate.
 - A6 error words: `VOCABULARY`, each word mapped to DESIGN's fault taxonomy (`Fault`).
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Final, NewType
 
 from PIL import Image, ImageChops
 
-from printd.drivers.status import Condition, PrinterState
+from printd.drivers.status import Condition
 from printd.errors import ProtocolError
 
 if TYPE_CHECKING:
@@ -69,7 +69,6 @@ class ReplyKind(StrEnum):
     RIBBON = "ribbon"  # a ribbon code, or NO RIBBON (A7)
     INT = "int"  # a decimal integer, -1 = unknown (A7)
     VOLTS = "volts"  # "5,00 Volts"
-    STATUS = "status"  # MAJOR;MINOR[;MINOR…] (A3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,6 @@ COMMANDS: Final[Mapping[str, CommandSpec]] = {
         _spec("Rtp", "", ReplyKind.TEXT, "printer model"),
         _spec("Rsn", "", ReplyKind.TEXT, "printer serial number"),
         _spec("Rfv", "", ReplyKind.TEXT, "firmware version"),
-        _spec("Rst", "", ReplyKind.STATUS, "supervision status major;minor… (A3)"),
         _spec("Rr", "", ReplyKind.RIBBON, "installed ribbon type (A7)"),
         _spec("Rco", "counter", ReplyKind.INT, "counters: l prints left (A7), c cards, p panels"),
         _spec("Rse", "sensor", ReplyKind.VOLTS, "sensor voltage: f feeder"),
@@ -103,7 +101,8 @@ COMMANDS: Final[Mapping[str, CommandSpec]] = {
         _spec("Pmi", "source option", ReplyKind.OK, "card insertion: F feeder (older)", 1),
         _spec("Pcim", "source", ReplyKind.OK, "card insertion: F feeder (SDK era, S7 S10)"),
         _spec("Pc", "panel op value", ReplyKind.OK, "contrast"),
-        _spec("Srs", "", ReplyKind.OK, "software reset: a card inside goes to the reject box"),
+        _spec("Srs", "", ReplyKind.OK, "software reset: like a restart (G)"),
+        _spec("Ser", "", ReplyKind.OK, "eject the card inside to the reject box (S7)"),
         _spec("Ss", "", ReplyKind.OK, "start sequence: feeds a blank (A4)"),
         _spec("Sr", "", ReplyKind.OK, "select the front side"),
         _spec("Sv", "", ReplyKind.OK, "select the back side"),
@@ -259,12 +258,6 @@ class Volts:
 
 
 @dataclass(frozen=True, slots=True)
-class RawStatus:
-    major: str
-    minors: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ErrorReply:
     """A refusal or error, in the printer's own words."""
 
@@ -293,14 +286,12 @@ def error_reply(text: str) -> ErrorReply | None:
     return None
 
 
-Reply = Ok | Text | Ribbon | Number | Volts | RawStatus | ErrorReply
+Reply = Ok | Text | Ribbon | Number | Volts | ErrorReply
 
 _TEXT_RE = re.compile(r"[\x20-\x7e]{1,128}")
 _RIBBON_RE = re.compile(r"[A-Za-z]{1,10}")
 _INT_RE = re.compile(r"-1|0|[1-9][0-9]{0,8}")
 _VOLTS_RE = re.compile(r"([0-9]{1,2})[,.]([0-9]{1,3}) Volts")
-_WORD_RE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
-MAJORS: Final = frozenset({"READY", "WARNING", "ERROR", "OFF"})
 
 
 def decode_reply(command: str, raw: bytes) -> Reply:
@@ -342,53 +333,7 @@ def decode_reply(command: str, raw: bytes) -> Reply:
             if found is None:
                 raise ProtocolError(f"{command}: expected 'N,NN Volts', got {text[:64]!r}")
             return Volts(float(f"{found[1]}.{found[2]}"))
-        case ReplyKind.STATUS:
-            return decode_rst(text)
     raise AssertionError(spec.reply)  # pragma: no cover - the match is exhaustive
-
-
-def decode_rst(text: str) -> RawStatus:
-    words = text.split(";")
-    major, minors = words[0], tuple(words[1:])
-    if major not in MAJORS:
-        raise ProtocolError(f"Rst: unknown major state {major[:32]!r}")
-    if not minors or not all(_WORD_RE.fullmatch(m) for m in minors):
-        raise ProtocolError(f"Rst: expected MAJOR;MINOR[;MINOR…], got {text[:64]!r}")
-    return RawStatus(major, minors)
-
-
-# A3 minors that stop printing until someone acts; the others are informational.
-MINOR_CONDITIONS: Final[Mapping[str, Condition]] = {
-    "DEF_COVER_OPEN": Condition.COVER_OPEN,
-    "FEEDER_EMPTY": Condition.HOPPER_EMPTY,
-    "DEF_NO_RIBBON": Condition.RIBBON_MISSING,
-    "RIBBON_ENDED": Condition.RIBBON_OUT,
-    "DEF_UNSUPPORTED_RIBBON": Condition.RIBBON_WRONG,
-    "ERR_MECHANICAL": Condition.JAM,
-    "ERR_REJECT_BOX_FULL": Condition.REJECT_BOX_FULL,
-}
-INFO_MINORS: Final = frozenset(
-    {"PRINTER_READY", "INF_PRINTING_RUNNING", "INF_RIBBON_LOW", "INF_FEEDER_NEAR_EMPTY"}
-)
-
-
-def status_from_rst(status: RawStatus) -> tuple[PrinterState, frozenset[Condition]]:
-    """Map an `Rst` reading onto the shared status model (A3).
-
-    WARNING with only informational minors (ribbon low, feeder near empty) is still printable:
-    `Ss` refuses by itself when it cannot start (A4). ERROR without a known minor becomes
-    SERVICE_REQUESTED, so an error never looks printable.
-    """
-    conditions = {MINOR_CONDITIONS[m] for m in status.minors if m in MINOR_CONDITIONS}
-    if status.major == "OFF":
-        return PrinterState.OFFLINE, frozenset({Condition.OFFLINE, *conditions})
-    if status.major == "ERROR" and not conditions:
-        conditions.add(Condition.SERVICE_REQUESTED)
-    if conditions:
-        return PrinterState.NEEDS_OPERATOR, frozenset(conditions)
-    if "INF_PRINTING_RUNNING" in status.minors:
-        return PrinterState.PRINTING, frozenset()
-    return PrinterState.IDLE, frozenset()
 
 
 def split_reply(buffer: bytearray) -> bytes | None:

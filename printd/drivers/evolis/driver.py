@@ -151,6 +151,7 @@ class EvolisDriver:
         self.supported: dict[str, bool] = {}
         self._feeder_command: tuple[str, ...] | None = None
         self._refusal: Refusal | None = None
+        self._jam_inside = False  # the last card jammed: no reset may hide it from a person
         self._refusals_in_a_row = 0
 
     # -- link ------------------------------------------------------------------------------
@@ -219,10 +220,18 @@ class EvolisDriver:
         """A card left inside by a sequence that never finished (its job is `interrupted`)
         would block every later `Ss`. Reset the printer so it goes to the reject box, where
         the operator finds it when reconciling."""
-        if not (isinstance(position, codec.Text) and position.value == "CARD"):
+        if not _card_inside(position):
+            self._jam_inside = False
             return
+        if self._jam_inside:
+            log.warning("jammed_card_left_for_the_operator")
+            return
+        # As field code does (S7): reset, read the position again once the printer answers,
+        # and eject a card the reset left inside explicitly, to the reject box.
         self._expect_ok("Srs")
-        self._expect_ok("Pem", 2)  # a reset may restore the printer's own error management
+        self._try("Pem", 2)  # a reset may restore the printer's own error management
+        if _card_inside(self._try("Rlr", "p")) and self._try("Ser") is None:
+            log.warning("card_still_inside_after_reset")
 
     def close(self) -> None:
         self._drop_link()
@@ -380,7 +389,9 @@ class EvolisDriver:
         if isinstance(started, codec.ErrorReply):
             self._refuse_start(started)  # a refusal: no blank moved (A4)
         self._refusals_in_a_row = 0
-        return self._print_fed_card(downloads, prints)
+        result = self._print_fed_card(downloads, prints)
+        self._jam_inside = result.condition is Condition.JAM
+        return result
 
     def _before_feed(self, command: str, *params: str | int) -> None:
         reply = self._ask(command, *params)
@@ -474,6 +485,10 @@ def _hopper_level(reply: codec.Reply | None) -> Level:
     if reply.value >= SENSOR_HIGH_VOLTS:
         return Level(LevelKind.SOME_REMAINING)  # the sensor says "cards", not how many
     return Level.known(0)
+
+
+def _card_inside(position: codec.Reply | None) -> bool:
+    return isinstance(position, codec.Text) and position.value == "CARD"
 
 
 def _spoiled(error: codec.ErrorReply, prints: int) -> PrintResult:

@@ -70,6 +70,9 @@ class PrinterConfig:
     # pre-heat) and a card 5 minutes (`Se` waits through head cooling).
     command_timeout_seconds: float = 30.0
     card_timeout_seconds: float = 300.0
+    # "printd" sends `Pem;2` at connect; "printer" leaves the mode another supervisor (Evolis
+    # Premium Suite sets 38) chose.
+    error_management: str = "printd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +318,7 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     hopper_capacity = section.integer("hopper_capacity", 100, 1, 10_000)
     command_timeout = section.number("command_timeout_seconds", 30.0, 1.0, 600.0)
     card_timeout = section.number("card_timeout_seconds", 300.0, 10.0, 3600.0)
+    error_management = section.text("error_management", "printd", choices=("printd", "printer"))
     section.finish()
     if device is None or uri is None or len(section.problems) > problems_before:
         return None
@@ -330,6 +334,7 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
         status_interval,
         command_timeout,
         card_timeout,
+        error_management,
     )
 
 

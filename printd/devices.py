@@ -142,5 +142,6 @@ def build_printer(
             PRIMACY,
             command_timeout=printer.command_timeout_seconds,
             print_timeout=printer.card_timeout_seconds,
+            owns_error_management=printer.error_management == "printd",
         )
     return BuiltPrinter(driver, link.transport, link.hands, link.closers)

@@ -130,6 +130,7 @@ class EvolisDriver:
         compress_colour: bool = False,
         clock: Callable[[], float] = time.monotonic,
         refusal_backoff: float = REFUSAL_BACKOFF_SECONDS,
+        owns_error_management: bool = True,
     ) -> None:
         self._transport = transport
         self._profile = profile
@@ -146,6 +147,7 @@ class EvolisDriver:
         self._prepared: dict[str, list[tuple[str, bytes]]] = {}
         self._prepared_lock = threading.Lock()
         self._clock = clock
+        self._owns_error_management = owns_error_management
         self._refusal_backoff = refusal_backoff
         # What this printer's firmware answered at connect, by wire form ("Rse;f": True).
         self.supported: dict[str, bool] = {}
@@ -165,7 +167,10 @@ class EvolisDriver:
             model = self._text("Rtp")
             serial = self._text("Rsn")
             firmware = self._text("Rfv")
-            self._note("Pem;2", self._try("Pem", 2))
+            if self._owns_error_management:
+                self._note("Pem;2", self._try("Pem", 2))
+            else:
+                log.info("error_management_left_to_the_printer", model=model)
             self._clear_abandoned_card(self._probe_commands())
         except ProtocolError as error:
             raise TransportError(f"printer identity not readable: {error}") from error
@@ -229,7 +234,8 @@ class EvolisDriver:
         # As field code does (S7): reset, read the position again once the printer answers,
         # and eject a card the reset left inside explicitly, to the reject box.
         self._expect_ok("Srs")
-        self._try("Pem", 2)  # a reset may restore the printer's own error management
+        if self._owns_error_management:
+            self._try("Pem", 2)  # a reset may restore the printer's own error management
         if _card_inside(self._try("Rlr", "p")) and self._try("Ser") is None:
             log.warning("card_still_inside_after_reset")
 

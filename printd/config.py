@@ -306,7 +306,7 @@ def _printer(section: _Section, index: int) -> PrinterConfig | None:
     if status is not None:
         try:
             check_status_uri(status)
-            from printd.drivers.snmp_uri import parse_snmp_uri
+            from printd.drivers.snmp.uri import parse_snmp_uri
 
             parse_snmp_uri(status)
         except ConfigError as error:

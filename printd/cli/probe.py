@@ -18,7 +18,7 @@ from printd.drivers.snmp import (
     parse_snmp_uri,
     status_from_reading,
 )
-from printd.drivers.snmp_mib import (
+from printd.drivers.snmp.mib import (
     ALERT_SEVERITY_NAMES,
     COVER_STATUS_NAMES,
 )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from printd.drivers.snmp import SnmpReading, SupplyRow, merge_status, status_from_reading
-from printd.drivers.snmp_mib import ERROR_STATE_BITS, decode_error_state
-from printd.drivers.snmp_reading import CoverRow, InputRow
-from printd.drivers.snmp_status import ribbon_code, ribbon_row
+from printd.drivers.snmp.mib import ERROR_STATE_BITS, decode_error_state
+from printd.drivers.snmp.reading import CoverRow, InputRow
+from printd.drivers.snmp.status import ribbon_code, ribbon_row
 from printd.drivers.status import (
     Condition,
     Level,

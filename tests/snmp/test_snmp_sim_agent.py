@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 import pytest
 from snmp_support import RunningSim, ViewHolder, free_udp_port, open_fds, poll_once, run
 
-from printd.drivers import snmp_mib as mib
 from printd.drivers.snmp import (
     SnmpCredentialsError,
     SnmpPoller,
+    mib,
     parse_snmp_uri,
     status_from_reading,
 )
-from printd.drivers.snmp_client import SnmpSession
+from printd.drivers.snmp.client import SnmpSession
 from printd.drivers.status import Condition, Level, PrinterState
 from printd.errors import ConfigError, TransportTimeout
 from printd.sim.snmp_agent import SimAlert, SimSnmpAgent, error_state_bytes

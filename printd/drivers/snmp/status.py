@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from printd.drivers import snmp_mib as mib
-from printd.drivers.snmp_reading import InputRow, SnmpReading, SupplyRow
+import printd.drivers.snmp.mib as mib  # noqa: PLR0402  (a from-import of the package would import its facade, a circle)
+from printd.drivers.snmp.reading import InputRow, SnmpReading, SupplyRow
 from printd.drivers.status import (
     Condition,
     Level,

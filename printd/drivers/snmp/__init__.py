@@ -13,10 +13,10 @@ import asyncio
 import time
 from typing import Any
 
-from printd.drivers import snmp_mib as mib
-from printd.drivers.snmp_client import ColumnRows, Oid, SnmpCredentialsError, SnmpSession
-from printd.drivers.snmp_monitor import SnmpMonitor
-from printd.drivers.snmp_reading import (
+from printd.drivers.snmp import mib
+from printd.drivers.snmp.client import ColumnRows, Oid, SnmpCredentialsError, SnmpSession
+from printd.drivers.snmp.monitor import SnmpMonitor
+from printd.drivers.snmp.reading import (
     AlertRow,
     CoverRow,
     InputRow,
@@ -24,8 +24,8 @@ from printd.drivers.snmp_reading import (
     SupplyRow,
     decode_reading,
 )
-from printd.drivers.snmp_status import merge_status, status_from_reading
-from printd.drivers.snmp_uri import KeySource, SnmpTarget, parse_snmp_uri
+from printd.drivers.snmp.status import merge_status, status_from_reading
+from printd.drivers.snmp.uri import KeySource, SnmpTarget, parse_snmp_uri
 from printd.errors import ConfigError
 
 __all__ = [

@@ -11,8 +11,8 @@ from typing import Any
 
 from pyasn1.type import univ  # type: ignore[import-untyped]
 
-from printd.drivers import snmp_mib as mib
-from printd.drivers.snmp_client import ColumnRows, Oid
+import printd.drivers.snmp.mib as mib  # noqa: PLR0402  (a from-import of the package would import its facade, a circle)
+from printd.drivers.snmp.client import ColumnRows, Oid
 from printd.drivers.status import Level, LevelKind
 
 

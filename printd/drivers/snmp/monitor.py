@@ -16,7 +16,7 @@ from typing import Protocol
 
 import structlog
 
-from printd.drivers.snmp_reading import SnmpReading
+from printd.drivers.snmp.reading import SnmpReading
 from printd.errors import PrintdError
 
 log = structlog.get_logger("printd.snmp")

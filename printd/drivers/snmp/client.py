@@ -27,7 +27,7 @@ from pysnmp.hlapi.v3arch.asyncio import auth as usm
 from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind, rfc1902, rfc1905
 
-from printd.drivers.snmp_uri import SnmpTarget
+from printd.drivers.snmp.uri import SnmpTarget
 from printd.errors import ConfigError, ProtocolError, TransportError, TransportTimeout
 
 Oid = tuple[int, ...]

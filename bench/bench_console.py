@@ -84,7 +84,7 @@ class Daemon:
         self.config.write_text(
             f'[daemon]\nstation = "bench"\nstate_dir = "{state_dir}"\nsocket = "{self.socket}"\n'
             f'[metrics]\nlisten = "127.0.0.1:{free_port()}"\n{section}'
-            '[[printer]]\nname = "counter-1"\ndevice = "sim://primacy?print_seconds=0.05"\n'
+            '[[printer]]\nname = "counter-1"\ndevice = "sim://primacy?print_seconds=0.05&hands=printctl"\n'
             '[logging]\nformat = "json"\nlevel = "warning"\n'
         )
         self.log = (folder / "daemon.log").open("a")

@@ -32,7 +32,9 @@ BLANKS = MEASURED + 20
 
 async def run(folder: Path) -> list[float]:
     config = load_config(
-        write_config(folder, device="sim://primacy?print_seconds=0.2&hopper_capacity=500")
+        write_config(
+            folder, device="sim://primacy?print_seconds=0.2&hopper_capacity=500&hands=printctl"
+        )
     )
     printer = config.printers[0]
     store = Store(config.daemon.state_dir)

@@ -256,7 +256,7 @@ state_dir = "state"
 listen = "127.0.0.1:{port}"
 [[printer]]
 name = "counter-1"
-device = "sim://primacy"
+device = "sim://primacy?hands=printctl"
 [logging]
 format = "json"
 {intake}"""

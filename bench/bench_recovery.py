@@ -36,7 +36,7 @@ PINGS = 25
 
 
 def daemon_in(folder: Path) -> DaemonProcess:
-    config = write_config(folder, device="sim://primacy?print_seconds=0.05")
+    config = write_config(folder, device="sim://primacy?print_seconds=0.05&hands=printctl")
     port = int(config.read_text().split('listen = "127.0.0.1:')[1].split('"')[0])
     state = folder / "state"
     return DaemonProcess(config, state, state / "printd.sock", port)

@@ -21,10 +21,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from printd import __version__
 from printd.api import build_app, secure_socket
-from printd.config import Config, load_config
+from printd.config import Config, PrinterConfig, load_config
 from printd.console.token import LoginUrl, add_token_route
 from printd.devices import BuiltPrinter, build_printer
 from printd.drivers.status import PrinterStatus
+from printd.drivers.uri import SimDevice
 from printd.errors import ConfigError, PrintdError
 from printd.queue.dispatcher import Dispatcher, PrinterRuntime
 from printd.queue.store import Store
@@ -139,7 +140,7 @@ class Daemon:
                     printed_counter=functools.partial(self._snmp_life_count, printer.name),
                 )
                 self.printers[printer.name] = built
-                if built.hands is not None:
+                if built.hands is not None and _mirrors_ledger(printer):
                     self._seed_simulator(built.hands, printer.name)
                 self.dispatchers.append(
                     Dispatcher(
@@ -156,7 +157,11 @@ class Daemon:
                 self.store,
                 self.runtimes,
                 self.wake,
-                {n: b.hands for n, b in self.printers.items() if b.hands is not None},
+                {
+                    n: b.hands
+                    for n, b in self.printers.items()
+                    if b.hands is not None and _mirrors_ledger(cfg.printer(n))
+                },
             )
             self.service = service
             if self.intake is not None:
@@ -305,8 +310,9 @@ class Daemon:
         self._snmp_closers.append(close)
 
     def _seed_simulator(self, sim: Any, name: str) -> None:
-        """A simulated printer lives in this process; a real one keeps its blanks and ribbon
-        while printd restarts. Give the simulator back what the ledger says it holds."""
+        """The demo's simulated printer (`hands=printctl`) follows the ledger: give it what the
+        ledger says it holds. Any other simulated printer keeps its own state across restarts
+        (printd.sim.keeping), as a real one does, and may disagree with the ledger."""
         snapshot = sim.snapshot()
         difference = self.store.total("hopper", name) - snapshot.hopper
         if difference > 0:
@@ -455,3 +461,11 @@ def _printer_keys(old: tuple[Any, ...], new: tuple[Any, ...]) -> list[str]:
             if f.name != "device" and getattr(before[name], f.name) != getattr(after[name], f.name)
         ]
     return sorted(keys)
+
+
+def _mirrors_ledger(printer: PrinterConfig | None) -> bool:
+    return (
+        printer is not None
+        and isinstance(printer.device, SimDevice)
+        and (printer.device.mirrors_ledger)
+    )

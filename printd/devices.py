@@ -43,7 +43,7 @@ class BuiltPrinter:
                 close()
 
 
-def _sim_printer(name: str, device: SimDevice) -> Any:
+def _sim_printer(name: str, device: SimDevice, memory: Path | None = None) -> Any:
     from printd.sim.evolis_model import SimPrinter
 
     try:
@@ -57,6 +57,7 @@ def _sim_printer(name: str, device: SimDevice) -> Any:
             print_seconds=device.print_seconds,
             reject_box_capacity=device.reject_box_capacity,
             firmware_profile=device.firmware,
+            state_file=memory,
         )
     except ValueError as error:
         raise ConfigError(f"[[printer]] {name}: {error}") from None
@@ -69,7 +70,7 @@ def _link(printer: PrinterConfig, state_dir: Path) -> Link:
         from printd.sim.control import ControlServer
         from printd.sim.usb_backend import SimUsbBackend
 
-        sim = _sim_printer(printer.name, device)
+        sim = _sim_printer(printer.name, device, state_dir / f"sim-{printer.name}.json")
         closers: list[Callable[[], None]] = []
         control = ControlServer(sim, str(state_dir / f"sim-{printer.name}.sock"))
         try:

@@ -212,11 +212,38 @@ class DaemonProcess:
                 self.proc.wait()
         return int(self.proc.returncode)
 
+    def hands(self, printer: str = "counter-1") -> Any:
+        """The operator's hands on a simulated printer: its control channel."""
+        from printd.sim.control import SimControlClient
+
+        return SimControlClient(str(self.state_dir / f"sim-{printer}.sock"))
+
+    def _physical(self, printer: str) -> bool:
+        """Whether recording a supply leaves the printer as it was, so a person must also do
+        it: a simulated printer that does not follow printctl (`hands=printctl` is the demo's)."""
+        sim = (self.state_dir / f"sim-{printer}.sock").exists()
+        return sim and "hands=printctl" not in self.config.read_text()
+
+    def load_blanks(self, count: int, printer: str | None = None, *extra: str) -> Any:
+        """Put `count` blanks in the hopper, then record it, as an operator does."""
+        if self._physical(printer or "counter-1"):
+            self.hands(printer or "counter-1").load_blanks(count)
+        chosen = ["--printer", printer] if printer else []
+        return self.ctl("blanks", "load", str(count), *chosen, *extra)
+
+    def install_ribbon(
+        self, ribbon_type: str = "ymcko", printer: str | None = None, *extra: str
+    ) -> Any:
+        """Put a new ribbon in (rated 450 prints), then record it."""
+        if self._physical(printer or "counter-1"):
+            self.hands(printer or "counter-1").install_ribbon(ribbon_type, 450)
+        chosen = ["--printer", printer] if printer else []
+        return self.ctl("ribbon", "install", "--type", ribbon_type, *chosen, *extra)
+
     def stock_up(self, blanks: int = 100, printer: str | None = None) -> None:
-        extra = ["--printer", printer] if printer else []
         self.ctl("stock", "receive", "--blanks", str(blanks), "--ribbons", "2")
-        self.ctl("blanks", "load", str(blanks), *extra)
-        self.ctl("ribbon", "install", "--type", "ymcko", *extra)
+        self.load_blanks(blanks, printer)
+        self.install_ribbon("ymcko", printer)
 
 
 @pytest.fixture

@@ -49,6 +49,9 @@ class SimDevice:
     reject_box_capacity: int = 50
     snmp_port: int | None = None  # serve the simulator's Printer-MIB agent on 127.0.0.1
     firmware: str = "sdk"  # the simulated firmware's profile (printd.sim.firmware)
+    # `hands=printctl`: printctl's blanks and ribbon records also do the physical act on this
+    # simulated printer (the demo's convenience); otherwise only its control channel does.
+    mirrors_ledger: bool = False
 
 
 DeviceUri = UsbDevice | SerialDevice | TcpDevice | SimDevice
@@ -131,8 +134,15 @@ def parse_device_uri(uri: str) -> DeviceUri:
             "reject_box_capacity",
             "snmp_port",
             "firmware",
+            "hands",
         }
         _reject_unknown(query, allowed, uri)
+        hands = _single(query, "hands", uri)
+        if hands not in (None, "printctl", "control"):
+            raise ConfigError(
+                f"{uri!r}: hands must be 'printctl' (printctl's records also load the simulated "
+                f"printer, for a demo) or 'control' (only its control channel), got {hands!r}"
+            )
         model = parts.netloc.lower()
         if model not in SIM_MODELS:
             raise ConfigError(
@@ -163,6 +173,7 @@ def parse_device_uri(uri: str) -> DeviceUri:
             else 50,
             snmp_port=_int(snmp_port, "snmp_port", uri, low=1) if snmp_port else None,
             firmware=_single(query, "firmware", uri) or "sdk",
+            mirrors_ledger=hands == "printctl",
         )
     known = "usb://, serial://, tcp://, sim://"
     raise ConfigError(f"{uri!r}: unknown device scheme {parts.scheme!r} (known: {known})")

@@ -237,10 +237,13 @@ class Dispatcher:
         remaining = status.supplies.ribbon_remaining
         self.runtime.printer_ribbon_remaining = remaining.value
         if status.conditions:
-            reason = describe_conditions(status.conditions)
+            # The operator does everything at one visit: what the printer reports, and what
+            # printd's own records lack (a ribbon never recorded cannot be read off a printer).
+            conditions = set(status.conditions) | self._unrecorded_supplies()
+            reason = describe_conditions(conditions)
             if status.detail:
                 reason = f"{reason} ({status.detail})"  # the printer's own words
-            self._set_state(PrinterState.NEEDS_OPERATOR, set(status.conditions), reason)
+            self._set_state(PrinterState.NEEDS_OPERATOR, conditions, reason)
             await self._sleep(self.queue.poll_seconds)
             return
         job = self.store.next_queued()
@@ -255,6 +258,15 @@ class Dispatcher:
             await self._sleep(self.queue.poll_seconds)
             return
         await self._print(job)
+
+    def _unrecorded_supplies(self) -> set[Condition]:
+        name = self.printer.name
+        missing = set()
+        if self.store.total("hopper", name) <= 0:
+            missing.add(Condition.HOPPER_EMPTY)
+        if self.store.ribbon(name) is None:
+            missing.add(Condition.RIBBON_MISSING)
+        return missing
 
     def _supplies_block(self, job: Job, status: PrinterStatus) -> tuple[Condition, str] | None:
         """Refuse to feed a blank that cannot become a card: pause with a reason instead."""

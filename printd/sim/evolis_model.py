@@ -44,6 +44,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 from printd.sim.firmware import (
@@ -54,6 +55,7 @@ from printd.sim.firmware import (
     firmware_named,
 )
 from printd.sim.framing import CommandFramer, Frame
+from printd.sim.keeping import KeepingCondition, read_kept
 from printd.sim.panels import Panel, PanelError, decode_compressed, decode_raw
 
 READY: Final = "READY"
@@ -259,6 +261,7 @@ class SimPrinter:
         reject_box_capacity: int = 50,
         print_seconds: float = 0.0,
         firmware_profile: str = DEFAULT_FIRMWARE,
+        state_file: Path | None = None,
     ) -> None:
         if not 0 <= hopper <= hopper_capacity:
             raise ValueError(
@@ -308,6 +311,25 @@ class SimPrinter:
         self._needs_cleaning = self.profile.cleaning_mandatory
         self._received: Counter[str] = Counter()  # commands by name, as the printer saw them
         self._slow_seconds = 0.0
+        if state_file is not None:
+            self._restore(read_kept(state_file))
+            self._cond = KeepingCondition(threading.RLock(), self._kept, state_file)
+
+    def _kept(self) -> dict[str, Any]:
+        return {
+            "hopper": self._hopper,
+            "ribbon_type": self._ribbon_type,
+            "ribbon_capacity": self._ribbon_capacity,
+            "ribbon_remaining": self._ribbon_remaining,
+            "reject_box": self._reject_box,
+            "cover_open": self._cover_open,
+            "jammed": self._jammed,
+            "needs_cleaning": self._needs_cleaning,
+        }
+
+    def _restore(self, kept: Mapping[str, Any]) -> None:
+        for name, value in kept.items():
+            setattr(self, f"_{name}", value)
 
     # ------------------------------------------------------------------ host side
     def write(self, data: bytes, *, link: str = HOST_LINK) -> None:

@@ -59,10 +59,12 @@ def test_supplies_queue_and_job_verbs(make_daemon: Any, tmp_path: Path) -> None:
     assert "Conditions  hopper empty, ribbon missing" in status
     assert "queued 1" in status and "cancelled 1" in status
 
-    loaded = daemon.ctl("blanks", "load", "50")
+    loaded = daemon.load_blanks(50)
     assert "[##########..........] 50/100" in loaded.stdout
     # Still no ribbon, so nothing prints yet and the hopper count is exact.
+    daemon.hands().unload_blanks(5)
     assert daemon.ctl_json("blanks", "unload", "5")["printers"]["counter-1"]["hopper"] == 45
+    daemon.hands().install_ribbon("ymcko", 450)
     installed = daemon.ctl_json("ribbon", "install", "--type", "ymcko")
     assert installed["printers"]["counter-1"]["ribbon"]["remaining"] == 450
 

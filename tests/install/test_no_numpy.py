@@ -51,4 +51,5 @@ PRINT_A_CARD = textwrap.dedent(
 def test_printing_a_card_on_the_simulator_does_not_import_numpy() -> None:
     result = run_in_fresh_interpreter("-c", PRINT_A_CARD)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.split(maxsplit=1)[0] == "False", result.stdout
+    # The probe's answer is its last line: the driver's own log lines may come before it.
+    assert result.stdout.splitlines()[-1].split(maxsplit=1)[0] == "False", result.stdout

@@ -93,10 +93,10 @@ def top_up(station: DaemonProcess) -> None:
     printer = station.ctl_json("status")["printers"][0]
     if printer["hopper"] < 20:
         station.ctl("stock", "receive", "--blanks", "60")
-        station.ctl("blanks", "load", "60")
+        station.load_blanks(60)
     if printer["ribbon"] is None or printer["ribbon"]["remaining"] < 20:
         station.ctl("stock", "receive", "--ribbons", "1")
-        station.ctl("ribbon", "install", "--type", "ymcko", "--yes")
+        station.install_ribbon("ymcko", None, "--yes")
 
 
 def run_intake_kills(

@@ -117,10 +117,10 @@ def top_up(daemon: DaemonProcess) -> None:
     status = daemon.ctl_json("status")["printers"][0]
     if status["hopper"] < 20:
         daemon.ctl("stock", "receive", "--blanks", "60")
-        daemon.ctl("blanks", "load", "60")
+        daemon.load_blanks(60)
     if status["ribbon"] is None or status["ribbon"]["remaining"] < 20:
         daemon.ctl("stock", "receive", "--ribbons", "1")
-        daemon.ctl("ribbon", "install", "--type", "ymcko")
+        daemon.install_ribbon("ymcko")
 
 
 def kill_at_random(

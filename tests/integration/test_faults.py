@@ -68,13 +68,13 @@ def daemon(make_daemon: Any) -> DaemonProcess:
 
 def test_hopper_runs_empty_mid_batch_then_blanks_are_loaded(daemon, tmp_path) -> None:
     daemon.ctl("stock", "receive", "--blanks", "10", "--ribbons", "1")
-    daemon.ctl("blanks", "load", "2")
-    daemon.ctl("ribbon", "install", "--type", "ymcko")
+    daemon.load_blanks(2)
+    daemon.install_ribbon("ymcko")
     ids = submit_copies(daemon, tmp_path, 4, "hop")
     daemon.wait_for(lambda: "hopper_empty" in printer(daemon)["conditions"], what="hopper empty")
     assert sorted(states(daemon).values()) == ["printed", "printed", "queued", "queued"]
     assert "blanks load" in printer(daemon)["reason"]
-    daemon.ctl("blanks", "load", "5")  # the one thing a human must do
+    daemon.load_blanks(5)  # the one thing a human must do
     daemon.wait_for(lambda: all_final(daemon, ids), what="all printed")
     assert_balanced(daemon, loaded=7)
     assert hands(daemon).snapshot().cards_ejected == 4
@@ -133,7 +133,7 @@ def test_ribbon_ends_mid_batch(daemon, tmp_path) -> None:
     sim.inject("ribbon_ends")
     ids = submit_copies(daemon, tmp_path, 3, "rib")
     daemon.wait_for(lambda: {"ribbon_out"} & set(printer(daemon)["conditions"]), what="ribbon out")
-    daemon.ctl("ribbon", "install", "--type", "ymcko")  # a human changes the ribbon
+    daemon.install_ribbon("ymcko")  # a human changes the ribbon
     daemon.wait_for(lambda: all_final(daemon, ids), what="printed on the new ribbon")
     assert daemon.ctl_json("report")["spoiled"] == {"ribbon_out": 1}
     assert_balanced(daemon, loaded=10)

@@ -45,7 +45,6 @@ class Operator:
     def tend(self) -> None:
         status = self.daemon.ctl_json("status")
         printer = status["printers"][0]
-        conditions = set(printer["conditions"])
         snap = self.sim.snapshot()
         if snap.cover_open:
             self.sim.close_cover()
@@ -60,11 +59,16 @@ class Operator:
             self.sim.empty_reject_box()
             self.act("empty reject box")
         if printer["hopper"] < 10:
-            room = 100 - printer["hopper"]
-            self.daemon.ctl("blanks", "load", str(room))
+            # What fits both in the printer and by printd's count (a card fed when printd
+            # died leaves the two a blank apart until it is settled).
+            room = 100 - max(printer["hopper"], snap.hopper)
+            self.daemon.load_blanks(room)
             self.act("load blanks")
-        if "ribbon_out" in conditions or (printer["ribbon"] or {}).get("remaining", 0) < 3:
-            self.daemon.ctl("ribbon", "install", "--type", "ymcko")
+        # The person looks at the ribbon itself: a refusal printd still holds on to (it backs
+        # off before asking again) is no reason to change a new ribbon once more.
+        if (snap.ribbon_remaining or 0) < 3 or (printer["ribbon"] or {}).get("remaining", 0) < 3:
+            # The ribbon is changed knowingly, whatever prints printd still counts on it.
+            self.daemon.install_ribbon("ymcko", None, "--yes")
             self.act("change ribbon")
         interrupted = self.daemon.ctl_json("jobs", "--state", "interrupted")["jobs"]
         if interrupted:
@@ -118,8 +122,8 @@ def test_soak_with_random_faults(make_daemon: Any, tmp_path: Path) -> None:
     assert daemon.proc is not None
     sim = SimControlClient(str(daemon.state_dir / "sim-counter-1.sock"))
     daemon.ctl("stock", "receive", "--blanks", str(CARDS + 500), "--ribbons", str(CARDS // 400 + 4))
-    daemon.ctl("blanks", "load", "100")
-    daemon.ctl("ribbon", "install", "--type", "ymcko")
+    daemon.load_blanks(100)
+    daemon.install_ribbon("ymcko")
     operator = Operator(daemon, sim)
     jobs = make_jobs(tmp_path, CARDS)
     for start in range(0, CARDS, 200):

@@ -50,7 +50,7 @@ def test_the_daemon_exports_its_low_marks_and_flags_what_is_low(make_daemon: Any
     assert "menipis: isi blangko" in indonesian
 
     daemon.ctl("stock", "receive", "--blanks", "50")
-    daemon.ctl("blanks", "load", "50")  # hopper 100: above the mark again
+    daemon.load_blanks(50)  # hopper 100: above the mark again
     assert daemon.ctl_json("status")["printers"][0]["low"] == ["ribbon"]
     assert "low: load blanks" not in daemon.ctl("status").stdout
 

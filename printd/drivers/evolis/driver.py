@@ -319,6 +319,11 @@ class EvolisDriver:
         if isinstance(cover, codec.Volts) and cover.value < SENSOR_HIGH_VOLTS:
             conditions.add(Condition.COVER_OPEN)
             words.append("Rse;o: cover open")
+        if isinstance(ribbon, codec.Ribbon) and ribbon.code is None:
+            # An explicit "NO RIBBON" (A7); a printer whose Rr only echoes the Pr setting never
+            # says it, and the survey's Rr row tells which kind the printer is.
+            conditions.add(Condition.RIBBON_MISSING)
+            words.append("Rr: no ribbon")
         refusal = self._current_refusal(hopper)
         if refusal is not None:
             conditions.add(refusal.condition)

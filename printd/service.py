@@ -423,6 +423,7 @@ class Service:
         for rt in self.runtimes():
             entry = rt.public()
             entry.update(supplies["printers"].get(rt.name, {}))
+            entry.update(self._hopper_counts(rt))
             self._note_supplies(entry)
             printers.append(entry)
         queue = {s.value: self.store.total("jobs_state", "", s) for s in JobState}
@@ -550,9 +551,20 @@ class Service:
             entry["conditions"] = sorted({*entry["conditions"], *(str(c) for c in found)})
             entry["reason"] = entry["reason"] or describe_conditions(found)
 
+    def _hopper_counts(self, rt: PrinterRuntime) -> dict[str, int | None]:
+        """printd's count of the hopper against the printer's own, where it reports one: blanks
+        taken out or put in without `printctl` show here before they show in the ledger."""
+        theirs = rt.printer_hopper_count()
+        ours = self.store.total("hopper", rt.name)
+        return {
+            "printer_hopper_count": theirs,
+            "hopper_drift": None if theirs is None else ours - theirs,
+        }
+
     def _report_printers(self, start: float, end: float) -> list[dict[str, Any]]:
         """Per printer: what identifies it on paper and the day's ribbon figures."""
-        identity = {rt.name: rt.public() for rt in self.runtimes()}
+        runtimes = {rt.name: rt for rt in self.runtimes()}
+        identity = {name: rt.public() for name, rt in runtimes.items()}
         out = []
         for p in self.config.printers:
             seen = identity.get(p.name, {})
@@ -577,6 +589,9 @@ class Service:
                     # Left on the ribbon in the printer now, as the report is generated.
                     "ribbon_type": ribbon["type"] if ribbon else None,
                     "ribbon_left": ribbon["remaining"] if ribbon else None,
+                    # The hopper as the report is generated: printd's count, the printer's.
+                    "hopper": self.store.total("hopper", p.name),
+                    **(self._hopper_counts(runtimes[p.name]) if p.name in runtimes else {}),
                 }
             )
         return out

@@ -158,6 +158,19 @@ def to_do(t: NullTranslations, reason: str) -> str:
     return "; ".join(pieces)
 
 
+def _hopper_drift(t: NullTranslations, p: dict[str, Any]) -> str:
+    """printd's count and the printer's disagree: blanks went in or out unrecorded."""
+    ours, theirs = p["hopper"], p["printer_hopper_count"]
+    advice = (
+        t.gettext("record the blanks taken out with `printctl blanks unload {n}`")
+        if ours > theirs
+        else t.gettext("record the blanks put in with `printctl blanks load {n}`")
+    ).format(n=abs(ours - theirs))
+    return t.gettext(
+        "the printer holds {theirs}, printd counts {ours}: count the blanks, then {advice}"
+    ).format(theirs=theirs, ours=ours, advice=advice)
+
+
 def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
     _ = t.gettext
     conditions = ", ".join(condition(t, c) for c in p["conditions"]) or _("none")
@@ -178,6 +191,8 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
         )
         + ("  " + _("low: load blanks") if "hopper" in p.get("low", ()) else "")
     )
+    if p.get("hopper_drift"):
+        out.append(f"  {pad('', 12)}{_hopper_drift(t, p)}")
     ribbon = p.get("ribbon")
     if ribbon:
         reported = p.get("printer_ribbon_remaining")
@@ -503,8 +518,15 @@ def report_form(t: NullTranslations, r: dict[str, Any], station: str) -> dict[st
             str(p.get("ribbons_installed", 0)),
             str(p.get("ribbon_prints_used", 0)),
             "-" if p.get("ribbon_left") is None else str(p["ribbon_left"]),
+            f"{p.get('hopper', '-')} / "
+            + ("-" if p.get("printer_hopper_count") is None else str(p["printer_hopper_count"])),
         ]
         for p in r.get("printers", ())
+    ]
+    drifts = [
+        f"{p['name']}: " + _hopper_drift(t, p)
+        for p in r.get("printers", ())
+        if p.get("hopper_drift")
     ]
     cards = [
         [
@@ -533,8 +555,10 @@ def report_form(t: NullTranslations, r: dict[str, Any], station: str) -> dict[st
             _("RIBBONS INSTALLED"),
             _("PRINTS USED"),
             _("PRINTS LEFT NOW"),
+            _("HOPPER NOW (PRINTD / PRINTER)"),
         ],
         "printers": printers,
+        "hopper_drifts": drifts,
         "blanks_title": _("Blank cards"),
         "blanks_headers": [_("ITEM"), _("BLANKS")],
         "blanks": blanks[:-1],  # the difference gets its own verdict line
@@ -563,7 +587,12 @@ def report_form(t: NullTranslations, r: dict[str, Any], station: str) -> dict[st
 def report(t: NullTranslations, r: dict[str, Any], station: str) -> str:
     f = report_form(t, r, station)
     out = [f["title"], "=" * width(f["title"]), *f["meta"], ""]
-    out += [f["printers_title"], table(f["printers"], f["printers_headers"]), ""]
+    out += [
+        f["printers_title"],
+        table(f["printers"], f["printers_headers"]),
+        *f["hopper_drifts"],
+        "",
+    ]
     out += [table(f["blanks"], f["blanks_headers"], right=frozenset({1})), ""]
     out += [f["moves"], f["verdict"], "", f["cards_title"]]
     out.append(table(f["cards"], f["cards_headers"]) if f["cards"] else "   " + f["no_cards"])

@@ -24,6 +24,7 @@ from printd.drivers.base import CardDriver, CardRequest, Outcome, PrintResult
 from printd.drivers.status import (
     Condition,
     Identity,
+    LevelKind,
     PrinterState,
     PrinterStatus,
     describe_conditions,
@@ -67,6 +68,16 @@ class PrinterRuntime:
     snmp_error: str = ""  # why the last poll failed
     snmp_problems: tuple[str, ...] = ()  # what the agent got wrong in its last answer
     disagreements: tuple[str, ...] = ()
+
+    def printer_hopper_count(self) -> int | None:
+        """Blanks in the hopper by the printer's own reading, where it gives a number: its SNMP
+        agent's input level, else a feeder sensor that reads empty (0). A sensor that reads
+        "cards" gives no number, and then there is nothing to hold printd's count against."""
+        for status in (self.snmp_status, self.status):
+            level = status.supplies.hopper_level if status else None
+            if level is not None and level.kind is LevelKind.KNOWN and level.value is not None:
+                return level.value
+        return None
 
     def public(self) -> dict[str, Any]:
         supplies = self.status.supplies if self.status else None

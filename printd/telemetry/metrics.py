@@ -131,6 +131,11 @@ class PrintdCollector(Collector):
             "Our count of ribbon prints left minus the printer's.",
             ["printer"],
         )
+        hopper_drift = self._gauge(
+            "hopper_count_drift_blanks",
+            "Our count of blanks in the hopper minus the printer's own, where it reports one.",
+            ["printer"],
+        )
         hopper_low = self._gauge(
             "hopper_low_threshold_blanks",
             "HopperLow fires below this many blanks ([supplies] hopper_low).",
@@ -154,11 +159,14 @@ class PrintdCollector(Collector):
                 remaining.add_metric([st, name], ribbon["remaining"])
                 capacity.add_metric([st, name], ribbon["capacity"])
         for rt in runtimes:
+            counted = rt.printer_hopper_count()
+            if counted is not None:
+                hopper_drift.add_metric([st, rt.name], total("hopper", rt.name) - counted)
             ribbon = ribbons[rt.name]
             theirs = rt.printer_ribbon_remaining
             if ribbon is not None and theirs is not None and theirs >= 0:
                 drift.add_metric([st, rt.name], ribbon["remaining"] - theirs)
-        yield from (hopper, loaded, printed, used, remaining, capacity, drift)
+        yield from (hopper, loaded, printed, used, remaining, capacity, drift, hopper_drift)
         yield from (hopper_low, ribbon_low)
 
         spoiled = self._counter(

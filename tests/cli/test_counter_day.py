@@ -362,6 +362,10 @@ def test_the_daily_report_carries_what_an_office_signs_and_prints(
             "ribbon_prints_used": 2,
             "ribbon_type": "ymcko",
             "ribbon_left": 448,
+            # The feeder sensor reads "cards": no number to hold printd's count against.
+            "hopper": 8,
+            "printer_hopper_count": None,
+            "hopper_drift": None,
         }
     ]
     assert [(c["job"], c["outcome"], c["reason"]) for c in data["cards"]] == [
@@ -384,7 +388,8 @@ def test_the_daily_report_carries_what_an_office_signs_and_prints(
         "Generated: ",
         (
             "PRINTER | MODEL | SERIAL | RIBBON | RIBBONS INSTALLED | PRINTS USED | "
-            "PRINTS LEFT NOW | counter-1 | Primacy | SIM000001 | YMCKO | 1 | 2 | 448"
+            "PRINTS LEFT NOW | HOPPER NOW (PRINTD / PRINTER) | counter-1 | Primacy | SIM000001 | "
+            "YMCKO | 1 | 2 | 448 | 8 / -"
         ),
         "| example-0001 | counter-1 | interrupted | settled, now printed |",
         "| example-0001 | counter-1 | spoiled | interrupted |",

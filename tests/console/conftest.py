@@ -27,6 +27,9 @@ def console_daemon(make_daemon: Any) -> Callable[..., DaemonProcess]:
         token_seconds = kwargs.pop("token_seconds", None)
         extra = kwargs.pop("extra", "") + console_section(port, token_seconds)
         before_start = kwargs.pop("before_start", None)
+        # The README tour's printer: the demo's simulator, where recording blanks or a ribbon
+        # on a page also puts them in (config/printd.sim.toml does the same).
+        kwargs.setdefault("device", "sim://primacy?print_seconds=0.05&hands=printctl")
         daemon: DaemonProcess = make_daemon(extra=extra, **kwargs)
         daemon.console_port = port  # type: ignore[attr-defined]
         if before_start is not None:

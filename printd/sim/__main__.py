@@ -18,6 +18,7 @@ from types import FrameType
 
 from printd.sim.control import ControlServer, parse_address
 from printd.sim.evolis_model import SimPrinter
+from printd.sim.firmware import DEFAULT_FIRMWARE, FIRMWARES
 from printd.sim.pty_endpoint import PtyEndpoint
 from printd.sim.tcp_endpoint import TcpEndpoint
 
@@ -77,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--print-seconds", type=_non_negative(float), default=0.0)
     parser.add_argument("--model", default="Primacy")
     parser.add_argument("--serial", default="SIM000001")
+    parser.add_argument(
+        "--firmware",
+        choices=sorted(FIRMWARES),
+        default=DEFAULT_FIRMWARE,
+        help="what the firmware answers and refuses: "
+        + "; ".join(f"{f.name}: {f.description}" for f in FIRMWARES.values()),
+    )
     return parser
 
 
@@ -102,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             ribbon_capacity=capacity,
             ribbon_remaining=remaining,
             print_seconds=float(args.print_seconds),
+            firmware_profile=args.firmware,
         )
     except ValueError as exc:
         parser.error(str(exc))

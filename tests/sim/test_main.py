@@ -101,6 +101,7 @@ def test_sigint_stops_cleanly(sim: tuple[subprocess.Popen[str], dict[str, str]])
         (["--pty", "--ribbon", "ymcko"], "TYPE:CAPACITY"),
         (["--pty", "--hopper", "-1"], "must not be negative"),
         (["--pty", "--ribbon", "kb:10:11"], "remaining=11"),
+        (["--pty", "--firmware", "nope"], "invalid choice: 'nope'"),
     ],
 )
 def test_bad_arguments_are_named(args: list[str], message: str) -> None:
@@ -120,3 +121,17 @@ def test_port_in_use_is_a_clear_error() -> None:
     assert process.returncode == 1
     assert "cannot open an endpoint" in err
     assert "Traceback" not in err
+
+
+def test_firmware_profile_is_chosen_on_the_command_line() -> None:
+    process = start("--pty", "--firmware", "no-pmi")
+    try:
+        found = endpoints(process)
+        with serial.Serial(found["pty"], 115200, timeout=2) as port_:
+            port_.write(esc("Pmi;F;s"))
+            assert port_.read_until(b"\r") == b"ERROR CDE\r"
+            port_.write(esc("Pcim;F"))
+            assert port_.read_until(b"\r") == b"OK\r"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0

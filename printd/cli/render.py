@@ -241,7 +241,25 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
                 model=p["model"], serial=p["serial"], firmware=p["firmware"]
             )
         )
+    answered, refused = _probed_commands(p.get("firmware_commands"))
+    if answered or refused:
+        line = _("answers {commands}").format(commands=", ".join(answered) or "-")
+        if refused:
+            line += "; " + _("refuses {commands}").format(commands=", ".join(refused))
+        out.append(f"  {pad(_('Commands'), 12)}{line}")
     return out
+
+
+def _probed_commands(summary: str | None) -> tuple[list[str], list[str]]:
+    """The driver's connect probe ("commands: Rse;f yes, Pmi;F;s refused"), split into the
+    commands this printer's firmware answers and those it refuses."""
+    answered: list[str] = []
+    refused: list[str] = []
+    for item in (summary or "").removeprefix("commands:").split(","):
+        command, _, verdict = item.strip().rpartition(" ")
+        if command:
+            (answered if verdict == "yes" else refused).append(command)
+    return answered, refused
 
 
 def interrupted_to_do(t: NullTranslations, data: dict[str, Any]) -> list[str]:

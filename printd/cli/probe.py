@@ -15,6 +15,7 @@ from typing import Any
 from printd.drivers.snmp import (
     SnmpPoller,
     SnmpReading,
+    SupplyRow,
     parse_snmp_uri,
     status_from_reading,
 )
@@ -55,8 +56,23 @@ def _level_json(level: Level) -> dict[str, Any]:
     return {"kind": level.kind.value, "value": level.value}
 
 
-def _index(index: tuple[int, ...]) -> str:
-    return ".".join(map(str, index))
+def _index(index: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, index)) if index else "-"
+
+
+def _text(value: str | None) -> str:
+    """A column the agent left out shows as "-": never a name made up here."""
+    return "-" if value is None else value
+
+
+def _share(row: SupplyRow) -> str:
+    """What the level means for this class: a receptacle fills up, a supply runs down."""
+    fraction = row.remaining_fraction
+    if fraction is None:
+        return "-"
+    if row.is_receptacle:
+        return f"{(1 - fraction) * 100:.0f}% full"
+    return f"{fraction * 100:.0f}% left"
 
 
 def to_json(reading: SnmpReading, status: PrinterStatus) -> dict[str, Any]:
@@ -66,6 +82,10 @@ def to_json(reading: SnmpReading, status: PrinterStatus) -> dict[str, Any]:
         "method": reading.method,
         "duration_seconds": round(reading.duration_seconds, 6),
         "sys_descr": reading.sys_descr,
+        "serial_number": reading.serial_number,
+        "device_index": _index(reading.device_index) if reading.device_index else None,
+        "hopper_input": _index(reading.hopper_index) if reading.hopper_index else None,
+        "hopper_unknown_because": reading.hopper_reason,
         "uptime_seconds": reading.uptime_seconds,
         "state": status.state.value,
         "conditions": sorted(c.value for c in status.conditions),
@@ -84,8 +104,11 @@ def to_json(reading: SnmpReading, status: PrinterStatus) -> dict[str, Any]:
             {
                 "index": _index(r.index),
                 "class": r.supply_class,
-                "type": r.type_name,
-                "unit": r.unit_name,
+                "class_name": r.class_name,
+                "type": r.supply_type,
+                "type_name": r.type_name,
+                "unit": r.unit,
+                "unit_name": r.unit_name,
                 "description": r.description,
                 "level": _level_json(r.level),
                 "max_capacity": _level_json(r.capacity),
@@ -98,6 +121,9 @@ def to_json(reading: SnmpReading, status: PrinterStatus) -> dict[str, Any]:
             {
                 "index": _index(r.index),
                 "name": r.name,
+                "description": r.description,
+                "media_name": r.media_name,
+                "type": r.input_type,
                 "level": _level_json(r.level),
                 "max_capacity": _level_json(r.capacity),
             }
@@ -139,9 +165,15 @@ def to_text(reading: SnmpReading, status: PrinterStatus) -> str:
             f"{reading.duration_seconds * 1000:.1f} ms)"
         ),
         f"sysDescr    {reading.sys_descr or '-'}",
+        f"serial      {_text(reading.serial_number)}",
         f"state       {status.state.value}  ({status.detail})",
         f"conditions  {', '.join(sorted(c.value for c in status.conditions)) or 'none'}",
-        f"hopper      {_level(s.hopper_level)} / {_level(s.hopper_capacity)} blanks",
+        (
+            f"hopper      input {_index(reading.hopper_index)}: {_level(s.hopper_level)} / "
+            f"{_level(s.hopper_capacity)} blanks"
+            if reading.hopper_reason is None
+            else f"hopper      unknown: {reading.hopper_reason}"
+        ),
         (
             f"ribbon      {s.ribbon_type or '-'}  {_level(s.ribbon_remaining)} / "
             f"{_level(s.ribbon_capacity)} prints"
@@ -150,32 +182,41 @@ def to_text(reading: SnmpReading, status: PrinterStatus) -> str:
     ]
     if reading.supplies:
         out.append("supplies")
-        rows = [["index", "class", "type", "description", "level", "max", "unit"]]
+        rows = [["index", "class", "type", "description", "level", "max", "unit", "share"]]
         rows += [
             [
                 _index(r.index),
-                "receptacle" if r.is_receptacle else "consumed",
-                r.type_name,
-                r.description,
+                _text(r.class_name),
+                _text(r.type_name),
+                _text(r.description),
                 _level(r.level),
                 _level(r.capacity),
-                r.unit_name,
+                _text(r.unit_name),
+                _share(r),
             ]
             for r in reading.supplies
         ]
         out += _table(rows)
     if reading.inputs:
         out.append("inputs")
-        rows = [["index", "name", "level", "max"]]
+        rows = [["index", "name", "description", "media", "level", "max"]]
         rows += [
-            [_index(r.index), r.name, _level(r.level), _level(r.capacity)] for r in reading.inputs
+            [
+                _index(r.index) + (" (hopper)" if r.index == reading.hopper_index else ""),
+                _text(r.name),
+                _text(r.description),
+                _text(r.media_name),
+                _level(r.level),
+                _level(r.capacity),
+            ]
+            for r in reading.inputs
         ]
         out += _table(rows)
     if reading.covers:
         out.append("covers")
         rows = [["index", "description", "status"]]
         rows += [
-            [_index(c.index), c.description, COVER_STATUS_NAMES.get(c.status or 0, "-")]
+            [_index(c.index), _text(c.description), COVER_STATUS_NAMES.get(c.status or 0, "-")]
             for c in reading.covers
         ]
         out += _table(rows)
@@ -188,7 +229,7 @@ def to_text(reading: SnmpReading, status: PrinterStatus) -> str:
                 str(ALERT_SEVERITY_NAMES.get(a.severity or 0, a.severity)),
                 str(a.group),
                 str(a.code),
-                a.description,
+                _text(a.description),
             ]
             for a in reading.alerts
         ]

@@ -156,7 +156,9 @@ def test_receptacle_is_inverted_and_full_means_reject_box_full() -> None:
 )
 def test_sentinel_levels_in_the_hopper_are_their_own_state(raw: int, kind: LevelKind) -> None:
     reading = SnmpReading(
-        address="x", inputs=(InputRow((1, 1), "Hopper", Level.known(100), Level.from_mib(raw)),)
+        address="x",
+        inputs=(InputRow((1, 1), "Hopper", Level.known(100), Level.from_mib(raw)),),
+        hopper_index=(1, 1),
     )
     status = status_from_reading(reading)
     assert status.supplies.hopper_level.kind is kind

@@ -18,7 +18,8 @@ def test_table_output(
     sim = sim_agent()
     assert main([sim.uri()]) == 0
     out = capsys.readouterr().out
-    assert "hopper      42 / 100 blanks" in out
+    assert "hopper      input 1.1: 42 / 100 blanks" in out
+    assert "serial      -" in out  # the simulator's agent publishes no prtGeneralTable
     assert "ribbon      ymcko  300 / 450 prints" in out
     assert "Card hopper" in out
     assert "not implemented by the agent: prtAlertTable" in out

@@ -52,11 +52,18 @@ def test_laser_printer_sentinels_and_one_octet_error_state(snmpsim: Snmpsim) -> 
     assert (toner.capacity.kind, toner.level.kind) == (LevelKind.UNKNOWN, LevelKind.SOME_REMAINING)
     assert toner.remaining_fraction is None  # never a guessed 50 %
     assert drum.remaining_fraction == pytest.approx(11501 / 12000)
-    assert set(reading.absent_tables) == {"prtAlertTable", "prtCoverTable"}
+    assert set(reading.absent_tables) == {"prtAlertTable", "prtCoverTable", "prtGeneralTable"}
+    assert reading.serial_number is None
+    # Three paper trays, none a card hopper: the reading says so instead of taking the first.
+    assert reading.hopper_index is None
+    assert reading.hopper_reason == (
+        "3 inputs (1, 2, 3) and none is named as a card hopper; "
+        "set hopper_input=INDEX in the status URI"
+    )
     status = status_from_reading(reading)
     assert status.state is PrinterState.IDLE
     assert status.conditions == frozenset()  # "some remaining" is not empty
-    assert status.supplies.hopper_level.kind is LevelKind.SOME_REMAINING
+    assert status.supplies.hopper_level.kind is LevelKind.UNKNOWN
 
 
 def test_faulted_printer(snmpsim: Snmpsim) -> None:

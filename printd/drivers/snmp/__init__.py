@@ -135,6 +135,7 @@ class SnmpPoller:
             notes=list(session.notes),
             method=method,
             duration_seconds=time.perf_counter() - started,
+            hopper_input=self.target.hopper_input,
         )
 
     def _can_refresh(self, session: SnmpSession) -> bool:

@@ -16,16 +16,23 @@ def oid(dotted: str) -> Oid:
 SYS_DESCR = oid("1.3.6.1.2.1.1.1.0")
 SYS_UPTIME = oid("1.3.6.1.2.1.1.3.0")
 
+HR_DEVICE_TYPE = oid("1.3.6.1.2.1.25.3.2.1.2")
 HR_DEVICE_STATUS = oid("1.3.6.1.2.1.25.3.2.1.5")
+HR_DEVICE_PRINTER = oid("1.3.6.1.2.1.25.3.1.5")  # hrDeviceType value of a printer
 HR_PRINTER_STATUS = oid("1.3.6.1.2.1.25.3.5.1.1")
 HR_PRINTER_ERROR_STATE = oid("1.3.6.1.2.1.25.3.5.1.2")
+
+PRT_GENERAL_SERIAL_NUMBER = oid("1.3.6.1.2.1.43.5.1.1.17")
 
 PRT_COVER_DESCRIPTION = oid("1.3.6.1.2.1.43.6.1.1.2")
 PRT_COVER_STATUS = oid("1.3.6.1.2.1.43.6.1.1.3")
 
+PRT_INPUT_TYPE = oid("1.3.6.1.2.1.43.8.2.1.2")
 PRT_INPUT_MAX_CAPACITY = oid("1.3.6.1.2.1.43.8.2.1.9")
 PRT_INPUT_CURRENT_LEVEL = oid("1.3.6.1.2.1.43.8.2.1.10")
+PRT_INPUT_MEDIA_NAME = oid("1.3.6.1.2.1.43.8.2.1.12")
 PRT_INPUT_NAME = oid("1.3.6.1.2.1.43.8.2.1.13")
+PRT_INPUT_DESCRIPTION = oid("1.3.6.1.2.1.43.8.2.1.18")
 
 PRT_MARKER_LIFE_COUNT = oid("1.3.6.1.2.1.43.10.2.1.4")
 
@@ -43,14 +50,19 @@ PRT_ALERT_DESCRIPTION = oid("1.3.6.1.2.1.43.18.1.1.8")
 
 # Table name for messages, by column.
 TABLE_OF: dict[Oid, str] = {
+    HR_DEVICE_TYPE: "hrDeviceTable",
     HR_DEVICE_STATUS: "hrDeviceTable",
     HR_PRINTER_STATUS: "hrPrinterTable",
     HR_PRINTER_ERROR_STATE: "hrPrinterTable",
+    PRT_GENERAL_SERIAL_NUMBER: "prtGeneralTable",
     PRT_COVER_DESCRIPTION: "prtCoverTable",
     PRT_COVER_STATUS: "prtCoverTable",
+    PRT_INPUT_TYPE: "prtInputTable",
     PRT_INPUT_MAX_CAPACITY: "prtInputTable",
     PRT_INPUT_CURRENT_LEVEL: "prtInputTable",
+    PRT_INPUT_MEDIA_NAME: "prtInputTable",
     PRT_INPUT_NAME: "prtInputTable",
+    PRT_INPUT_DESCRIPTION: "prtInputTable",
     PRT_MARKER_LIFE_COUNT: "prtMarkerTable",
     PRT_SUPPLY_CLASS: "prtMarkerSuppliesTable",
     PRT_SUPPLY_TYPE: "prtMarkerSuppliesTable",
@@ -66,14 +78,19 @@ TABLE_OF: dict[Oid, str] = {
 COLUMN_NAME: dict[Oid, str] = {
     SYS_DESCR: "sysDescr",
     SYS_UPTIME: "sysUpTime",
+    HR_DEVICE_TYPE: "hrDeviceType",
     HR_DEVICE_STATUS: "hrDeviceStatus",
     HR_PRINTER_STATUS: "hrPrinterStatus",
     HR_PRINTER_ERROR_STATE: "hrPrinterDetectedErrorState",
+    PRT_GENERAL_SERIAL_NUMBER: "prtGeneralSerialNumber",
     PRT_COVER_DESCRIPTION: "prtCoverDescription",
     PRT_COVER_STATUS: "prtCoverStatus",
+    PRT_INPUT_TYPE: "prtInputType",
     PRT_INPUT_MAX_CAPACITY: "prtInputMaxCapacity",
     PRT_INPUT_CURRENT_LEVEL: "prtInputCurrentLevel",
+    PRT_INPUT_MEDIA_NAME: "prtInputMediaName",
     PRT_INPUT_NAME: "prtInputName",
+    PRT_INPUT_DESCRIPTION: "prtInputDescription",
     PRT_MARKER_LIFE_COUNT: "prtMarkerLifeCount",
     PRT_SUPPLY_CLASS: "prtMarkerSuppliesClass",
     PRT_SUPPLY_TYPE: "prtMarkerSuppliesType",
@@ -135,6 +152,8 @@ COVER_OPEN_VALUES = frozenset({3, 5})
 
 SUPPLY_CLASS_CONSUMED = 3  # supplyThatIsConsumed
 SUPPLY_CLASS_RECEPTACLE = 4  # receptacleThatIsFilled
+SUPPLY_CLASS_NAMES = {1: "other", 3: "supplyThatIsConsumed", 4: "receptacleThatIsFilled"}
+INPUT_TYPE_MANUAL = 5  # sheetFeedManual: a slot fed by hand, never the card hopper
 SUPPLY_TYPE_NAMES = {
     1: "other",
     2: "unknown",

@@ -2,10 +2,13 @@
 
 Decoding never raises on what an agent sends: a value of the wrong type, an undecodable
 string or a truncated table becomes a line in `problems` and the affected field is unknown.
+A column an agent leaves out of a row is None in that row: never a name made up here.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +25,7 @@ class SupplyRow:
     supply_class: int | None
     supply_type: int | None
     unit: int | None
-    description: str
+    description: str | None
     capacity: Level
     level: Level
 
@@ -35,16 +38,31 @@ class SupplyRow:
         return self.supply_type in mib.RIBBON_SUPPLY_TYPES
 
     @property
-    def type_name(self) -> str:
-        return mib.SUPPLY_TYPE_NAMES.get(self.supply_type or 0, f"type{self.supply_type}")
+    def is_consumed(self) -> bool:
+        return self.supply_class == mib.SUPPLY_CLASS_CONSUMED
 
     @property
-    def unit_name(self) -> str:
-        return mib.SUPPLY_UNIT_NAMES.get(self.unit or 0, f"unit{self.unit}")
+    def class_name(self) -> str | None:
+        """The RFC name of the class; None when absent or a number the RFC does not define."""
+        return mib.SUPPLY_CLASS_NAMES.get(self.supply_class) if self.supply_class else None
+
+    @property
+    def type_name(self) -> str | None:
+        return mib.SUPPLY_TYPE_NAMES.get(self.supply_type) if self.supply_type else None
+
+    @property
+    def unit_name(self) -> str | None:
+        return mib.SUPPLY_UNIT_NAMES.get(self.unit) if self.unit else None
 
     @property
     def remaining_fraction(self) -> float | None:
-        """Share left to use (0..1); for a receptacle, the free room. None when unknowable."""
+        """Share left to use (0..1); for a receptacle, the free room. None when unknowable.
+
+        Without a class the same level means opposite things (a waste box at 90 % is nearly
+        full, a ribbon at 90 % nearly new), so an unclassed row has no share at all.
+        """
+        if not (self.is_consumed or self.is_receptacle):
+            return None
         if self.level.kind is not LevelKind.KNOWN or self.capacity.kind is not LevelKind.KNOWN:
             return None
         level, capacity = self.level.value or 0, self.capacity.value or 0
@@ -57,15 +75,18 @@ class SupplyRow:
 @dataclass(frozen=True, slots=True)
 class InputRow:
     index: Oid  # (hrDeviceIndex, prtInputIndex)
-    name: str
+    name: str | None
     capacity: Level
     level: Level
+    input_type: int | None = None
+    media_name: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CoverRow:
     index: Oid
-    description: str
+    description: str | None
     status: int | None
 
     @property
@@ -79,7 +100,7 @@ class AlertRow:
     severity: int | None
     group: int | None
     code: int | None
-    description: str
+    description: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +123,14 @@ class SnmpReading:
     method: str = "getbulk"
     duration_seconds: float = 0.0
     absent_tables: tuple[str, ...] = field(default=())
+    serial_number: str | None = None  # prtGeneralSerialNumber
+    device_index: Oid | None = None  # the printer's hrDeviceIndex, when one could be told
+    hopper_index: Oid | None = None  # the prtInputTable row that is the card hopper
+    hopper_reason: str | None = None  # why no hopper was chosen (hopper_index is None)
+
+    @property
+    def hopper(self) -> InputRow | None:
+        return next((i for i in self.inputs if i.index == self.hopper_index), None)
 
     @property
     def device_status_name(self) -> str | None:
@@ -150,13 +179,13 @@ class _Decoder:
         self._wrong(col, index, value, "an integer")
         return None
 
-    def text(self, col: Oid, index: Oid, value: Any) -> str:
+    def text(self, col: Oid, index: Oid, value: Any) -> str | None:
         if value is None:
-            return ""
+            return None
         if _is_octets(value):
             return bytes(value).decode("utf-8", errors="replace").strip("\x00").strip()
         self._wrong(col, index, value, "a string")
-        return ""
+        return None
 
     def octets(self, col: Oid, index: Oid, value: Any) -> bytes | None:
         if value is None:
@@ -193,6 +222,7 @@ def decode_reading(
     notes: list[str],
     method: str,
     duration_seconds: float,
+    hopper_input: int | None = None,
 ) -> SnmpReading:
     d = _Decoder(columns)
 
@@ -200,15 +230,10 @@ def decode_reading(
     uptime_raw = scalars.get(mib.SYS_UPTIME)
     uptime = d.integer(mib.SYS_UPTIME, (0,), uptime_raw)
 
-    # The printer's hrDeviceIndex: the first hrPrinterTable row. Real agents list CPUs and
-    # network cards in hrDeviceTable too, so its status is read for that index only.
     printer_status_rows = d.rows(mib.HR_PRINTER_STATUS)
     error_rows = d.rows(mib.HR_PRINTER_ERROR_STATE)
-    printer_indexes = _index_order(printer_status_rows, error_rows)
-    device_index = printer_indexes[0] if printer_indexes else None
     device_rows = d.rows(mib.HR_DEVICE_STATUS)
-    if device_index is None and len(device_rows) == 1:
-        device_index = next(iter(device_rows))
+    device_index = _device_index(d, printer_status_rows, error_rows, device_rows)
 
     def pick(rows: dict[Oid, Any]) -> Any:
         return rows.get(device_index) if device_index is not None else None
@@ -223,6 +248,9 @@ def decode_reading(
 
     supplies = _supplies(d, ours)
     inputs = _inputs(d, ours)
+    hopper_index, hopper_reason = choose_hopper(inputs, hopper_input)
+    serials = [(i, v) for i, v in d.rows(mib.PRT_GENERAL_SERIAL_NUMBER).items() if ours(i)]
+    serial = d.text(mib.PRT_GENERAL_SERIAL_NUMBER, *serials[0]) if serials else None
     covers = _covers(d, ours)
     alerts = _alerts(d, ours)
 
@@ -252,7 +280,83 @@ def decode_reading(
         method=method,
         duration_seconds=duration_seconds,
         absent_tables=tuple(absent),
+        serial_number=serial or None,
+        device_index=device_index,
+        hopper_index=hopper_index,
+        hopper_reason=hopper_reason,
     )
+
+
+def _device_index(
+    d: _Decoder,
+    printer_status_rows: dict[Oid, Any],
+    error_rows: dict[Oid, Any],
+    device_rows: dict[Oid, Any],
+) -> Oid | None:
+    """The printer's hrDeviceIndex: its hrPrinterTable row, else its hrDeviceTable row.
+
+    Real agents list CPUs and network cards in hrDeviceTable too, and some list the printer
+    there (hrDeviceType = hrDevicePrinter) without any hrPrinterTable row.
+    """
+    printer_indexes = _index_order(printer_status_rows, error_rows)
+    if printer_indexes:
+        return printer_indexes[0]
+    printers = [
+        i
+        for i, v in d.rows(mib.HR_DEVICE_TYPE).items()
+        if isinstance(v, univ.ObjectIdentifier) and tuple(v) == mib.HR_DEVICE_PRINTER
+    ]
+    if printers:
+        return printers[0]
+    return next(iter(device_rows)) if len(device_rows) == 1 else None
+
+
+# Words that name a card input in prtInputName/Description/MediaName ("Card hopper",
+# "CR-80 PVC card", "Feeder 2 - cards"): a laser tray says "TRAY1", "A4", "MANUAL".
+_CARD_WORDS = re.compile(r"\b(cards?|cr-?80|hopper)\b", re.IGNORECASE)
+
+
+def _index_list(inputs: Sequence[InputRow]) -> str:
+    return ", ".join(str(i.index[-1]) for i in inputs)
+
+
+def choose_hopper(
+    inputs: tuple[InputRow, ...], configured: int | None
+) -> tuple[Oid | None, str | None]:
+    """(hopper row index, None), or (None, why it cannot be told): never a guess.
+
+    A configured prtInputIndex wins; a single input is the hopper; among several, the one
+    input named as a card input that is not fed by hand.
+    """
+    if configured is not None:
+        for row in inputs:
+            if row.index[-1] == configured:
+                return row.index, None
+        listed = _index_list(inputs) or "none"
+        return None, (
+            f"hopper_input={configured} names no prtInputTable row (the agent lists: {listed})"
+        )
+    if not inputs:
+        return None, "the agent lists no input (prtInputTable)"
+    if len(inputs) == 1:
+        return inputs[0].index, None
+    named = [
+        row
+        for row in inputs
+        if row.input_type != mib.INPUT_TYPE_MANUAL
+        and any(
+            _CARD_WORDS.search(text or "") for text in (row.name, row.description, row.media_name)
+        )
+    ]
+    if len(named) == 1:
+        return named[0].index, None
+    fix = "set hopper_input=INDEX in the status URI"
+    if not named:
+        return None, (
+            f"{len(inputs)} inputs ({_index_list(inputs)}) and none is named as a card "
+            f"hopper; {fix}"
+        )
+    return None, f"several inputs look like the card hopper ({_index_list(named)}); {fix}"
 
 
 def _supplies(d: _Decoder, ours: Any) -> tuple[SupplyRow, ...]:
@@ -281,17 +385,23 @@ def _supplies(d: _Decoder, ours: Any) -> tuple[SupplyRow, ...]:
 
 
 def _inputs(d: _Decoder, ours: Any) -> tuple[InputRow, ...]:
+    type_rows = d.rows(mib.PRT_INPUT_TYPE)
     max_rows = d.rows(mib.PRT_INPUT_MAX_CAPACITY)
     level_rows = d.rows(mib.PRT_INPUT_CURRENT_LEVEL)
+    media_rows = d.rows(mib.PRT_INPUT_MEDIA_NAME)
     name_rows = d.rows(mib.PRT_INPUT_NAME)
+    descr_rows = d.rows(mib.PRT_INPUT_DESCRIPTION)
     return tuple(
         InputRow(
             index=i,
             name=d.text(mib.PRT_INPUT_NAME, i, name_rows.get(i)),
             capacity=d.level(mib.PRT_INPUT_MAX_CAPACITY, i, max_rows.get(i)),
             level=d.level(mib.PRT_INPUT_CURRENT_LEVEL, i, level_rows.get(i)),
+            input_type=d.integer(mib.PRT_INPUT_TYPE, i, type_rows.get(i)),
+            media_name=d.text(mib.PRT_INPUT_MEDIA_NAME, i, media_rows.get(i)),
+            description=d.text(mib.PRT_INPUT_DESCRIPTION, i, descr_rows.get(i)),
         )
-        for i in _index_order(max_rows, level_rows, name_rows)
+        for i in _index_order(type_rows, max_rows, level_rows, media_rows, name_rows, descr_rows)
         if ours(i)
     )
 

@@ -54,7 +54,8 @@ def ribbon_row(reading: SnmpReading) -> SupplyRow | None:
 
 
 def hopper_row(reading: SnmpReading) -> InputRow | None:
-    return reading.inputs[0] if reading.inputs else None
+    """The input the reading chose as the card hopper; None when it could not tell."""
+    return reading.hopper
 
 
 def ribbon_code(description: str) -> str | None:
@@ -70,7 +71,7 @@ def _supplies(reading: SnmpReading) -> Supplies:
     ribbon = ribbon_row(reading)
     ribbon_level, ribbon_capacity, ribbon_type = Level.unknown(), Level.unknown(), None
     if ribbon is not None:
-        ribbon_type = ribbon_code(ribbon.description)
+        ribbon_type = ribbon_code(ribbon.description or "")
         if ribbon.unit != _UNIT_PERCENT:  # a percentage is not a count of prints
             ribbon_level, ribbon_capacity = ribbon.level, ribbon.capacity
     return Supplies(

@@ -20,7 +20,7 @@ SnmpVersion = Literal["1", "2c", "3"]
 AUTH_PROTOCOLS = ("none", "md5", "sha", "sha224", "sha256", "sha384", "sha512")
 PRIV_PROTOCOLS = ("none", "des", "aes", "aes192", "aes256")
 
-_COMMON_KEYS = {"version"}
+_COMMON_KEYS = {"version", "hopper_input"}
 _V12_KEYS = {"community"}
 _V3_KEYS = {
     "user",
@@ -80,6 +80,8 @@ class SnmpTarget:
     priv_protocol: str = "none"
     auth_key: KeySource | None = None
     priv_key: KeySource | None = None
+    # prtInputIndex of the card hopper, for an agent with several inputs none named as one.
+    hopper_input: int | None = None
 
     @property
     def address(self) -> str:
@@ -109,6 +111,18 @@ def _key_source(params: dict[str, str], which: str) -> KeySource | None:
     if params.get(env_key):
         return KeySource("env", params[env_key])
     return None
+
+
+def _hopper_input(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+        raise _fail(
+            f"hopper_input={raw!r}",
+            "not a prtInputIndex",
+            "write the card hopper's row number from `printd probe`, e.g. hopper_input=3",
+        )
+    return int(raw)
 
 
 def parse_snmp_uri(uri: str) -> SnmpTarget:
@@ -149,6 +163,7 @@ def parse_snmp_uri(uri: str) -> SnmpTarget:
     if version not in ("1", "2c", "3"):
         raise _fail(f"version={version!r}", "unsupported", "use version=1, 2c or 3")
 
+    hopper_input = _hopper_input(params.get("hopper_input"))
     allowed = _COMMON_KEYS | (_V3_KEYS if version == "3" else _V12_KEYS)
     unknown = sorted(set(params) - allowed)
     if unknown:
@@ -162,7 +177,13 @@ def parse_snmp_uri(uri: str) -> SnmpTarget:
         community = params.get("community", "public")
         if not community:
             raise _fail("community", "empty", "write community=NAME")
-        return SnmpTarget(host=host, port=port, version=version, community=community)  # type: ignore[arg-type]
+        return SnmpTarget(
+            host=host,
+            port=port,
+            version=version,  # type: ignore[arg-type]
+            community=community,
+            hopper_input=hopper_input,
+        )
 
     user = params.get("user", "")
     if not user:
@@ -195,4 +216,5 @@ def parse_snmp_uri(uri: str) -> SnmpTarget:
         priv_protocol=priv,
         auth_key=auth_key,
         priv_key=priv_key,
+        hopper_input=hopper_input,
     )

@@ -56,6 +56,8 @@ MESSAGE_BY_HTTP_STATUS = {
 DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Day boundaries are computed as timestamps; outside these years they overflow.
 FIRST_YEAR, LAST_YEAR = 1970, 9998
+# Jobs in one batch request, stored in one commit: printctl sends a big folder in a few.
+MAX_BATCH_JOBS = 1000
 JOB_ACTIONS = ("cancel", "hold", "release", "reprint", "reconcile")
 MAX_REASON = 500
 
@@ -189,6 +191,18 @@ def build_app(
     async def submit(request: web.Request) -> web.Response:
         job, created = service.submit(await _body(request), peer_actor(request))
         return web.json_response({"job": job, "created": created}, status=201 if created else 200)
+
+    @routes.post("/v1/jobs/batch")
+    async def submit_batch(request: web.Request) -> web.Response:
+        jobs = _object(await _body(request), ["jobs"]).get("jobs")
+        # Each job is checked on its own and answered in `results`; only the shape of the
+        # request as a whole refuses all of it (printctl never sends such a request).
+        if not isinstance(jobs, list) or not 1 <= len(jobs) <= MAX_BATCH_JOBS:
+            raise JobError(f"jobs: a list of 1 to {MAX_BATCH_JOBS} jobs")
+        if not all(isinstance(job, dict) for job in jobs):
+            raise JobError("jobs: every job is a JSON object")
+        results = service.submit_batch(jobs, peer_actor(request))
+        return web.json_response({"results": results})
 
     @routes.get("/v1/jobs")
     async def jobs(request: web.Request) -> web.Response:

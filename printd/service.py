@@ -19,7 +19,7 @@ from printd.config import Config
 from printd.drivers.status import Condition, PrinterState, describe_conditions
 from printd.drivers.uri import RIBBON_TYPES
 from printd.errors import ConfirmationNeeded, ConflictError, JobError, NotFoundError
-from printd.jobfile import parse_job
+from printd.jobfile import ParsedJob, parse_job
 from printd.queue.dispatcher import PrinterRuntime
 from printd.queue.jobs import FINAL_STATES, JobState
 from printd.queue.ledger import Entry, Item, Kind
@@ -79,6 +79,33 @@ class Service:
             self.log.info("job_submitted", job_id=job.id, sides=job.sides, actor=actor)
             self.wake.set()
         return self._public(job), created
+
+    def submit_batch(self, bodies: Sequence[Any], actor: str) -> list[dict[str, Any]]:
+        """Many jobs, one commit: each body gets its own outcome, as if submitted alone (a
+        refused one is named with its reason, the others are stored)."""
+        outcomes: list[dict[str, Any]] = [{} for _ in bodies]
+        parsed: list[tuple[int, ParsedJob]] = []
+        for index, body in enumerate(bodies):
+            try:
+                parsed.append((index, parse_job(body)))
+            except JobError as error:
+                outcomes[index] = {"error": str(error), "kind": type(error).__name__}
+        items = [(p.spec, p.images) for _, p in parsed]
+        results = self.store.submit_each(items, actor=actor) if items else []
+        created = []
+        for (index, _), result in zip(parsed, results, strict=True):
+            if isinstance(result, ConflictError):
+                outcomes[index] = {"error": str(result), "kind": type(result).__name__}
+                continue
+            job, new = result
+            outcomes[index] = {"job": self._public(job), "created": new}
+            if new:
+                created.append(job.id)
+        if created:
+            # One line a batch: ids only (never the holder); each job's event is in the audit.
+            self.log.info("jobs_submitted", jobs=created, actor=actor)
+            self.wake.set()
+        return outcomes
 
     def job(self, job_id: str) -> dict[str, Any]:
         out = self._public(self.store.get(job_id))

@@ -273,6 +273,50 @@ def job_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
+# A folder goes to printd in requests of at most this many jobs and bytes of JSON: each is one
+# commit there, and no request comes near the API's body limit.
+CHUNK_JOBS = 500
+CHUNK_BYTES = 32 * 1024 * 1024
+
+
+def _chunks(bodies: Sequence[tuple[Path, dict[str, Any]]]) -> list[list[tuple[Path, Any]]]:
+    chunks: list[list[tuple[Path, Any]]] = []
+    size = 0
+    for path, body in bodies:
+        # Only the images are big: their base64 length stands for the request's size.
+        weight = sum(len(v) for v in body.values() if isinstance(v, str)) + 1024
+        if not chunks or len(chunks[-1]) >= CHUNK_JOBS or size + weight > CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((path, body))
+        size += weight
+    return chunks
+
+
+def _submitted(
+    t: NullTranslations, out: SubmitOutcome, path: Path, result: dict[str, Any], counter: str
+) -> None:
+    """One file's outcome in a batch reply: its job, or why printd refused it."""
+    _ = t.gettext
+    if "error" in result:
+        error = ApiError(result["error"], result["kind"], 0)
+        out.results.append({"file": str(path), "error": str(error), "kind": error.kind})
+        message = translate_daemon_error(t, str(error))
+        out.lines.append(_("refused: {file}: {error}").format(file=path, error=message))
+        out.fail(error.exit_code)
+        return
+    job = result["job"]
+    out.results.append({"file": str(path), "job": job, "created": result["created"]})
+    note = (
+        _("job {id} queued").format(id=job["id"])
+        if result["created"]
+        else _("job {id} already known ({state})").format(
+            id=job["id"], state=render.job_state(t, job["state"])
+        )
+    )
+    out.lines.append(f"{counter} {path}: {note}")
+
+
 def submit(client: Client, args: argparse.Namespace, t: NullTranslations) -> SubmitOutcome:
     from printd.jobfile import ParsedJob, inline, load_job_file
 
@@ -293,29 +337,23 @@ def submit(client: Client, args: argparse.Namespace, t: NullTranslations) -> Sub
             out.lines.append(_("refused: {error}").format(error=message))
             out.fail(error.exit_code)
     progress = Progress(sys.stderr, len(valid), args.progress and not args.json)
-    for index, (path, parsed) in enumerate(valid, 1):
-        progress.step(index - 1, _("submitting {file}").format(file=path.name))
+    done = 0
+    for chunk in _chunks([(path, inline(parsed)) for path, parsed in valid]):
+        progress.step(done, _("submitting {file}").format(file=chunk[0][0].name))
         try:
-            reply = client.call("POST", "/v1/jobs", inline(parsed))
+            reply = client.call("POST", "/v1/jobs/batch", {"jobs": [body for _, body in chunk]})
         except ApiError as error:
             if error.kind == "Unreachable":
                 progress.close()
                 raise
-            out.results.append({"file": str(path), "error": str(error), "kind": error.kind})
-            message = translate_daemon_error(t, str(error))
-            out.lines.append(_("refused: {file}: {error}").format(file=path, error=message))
-            out.fail(error.exit_code)
-            continue
-        job = reply["job"]
-        out.results.append({"file": str(path), "job": job, "created": reply["created"]})
-        note = (
-            _("job {id} queued").format(id=job["id"])
-            if reply["created"]
-            else _("job {id} already known ({state})").format(
-                id=job["id"], state=render.job_state(t, job["state"])
-            )
-        )
-        out.lines.append(f"[{index}/{len(valid)}] {path}: {note}")
+            # The request as a whole was refused (e.g. the disk is full): each of its files is.
+            failed = {"error": str(error), "kind": error.kind}
+            results = [failed] * len(chunk)
+        else:
+            results = reply["results"]
+        for (path, _body), result in zip(chunk, results, strict=True):
+            done += 1
+            _submitted(t, out, path, result, f"[{done}/{len(valid)}]")
     progress.step(len(valid), _("submitted"))
     progress.close()
     refused = sum(1 for r in out.results if "error" in r)

@@ -440,25 +440,75 @@ class Store:
         id exists with the same content is returned as it is; with other content, nothing is
         stored and ConflictError names it. `within` runs inside the same transaction."""
         digests = [content_hash(spec, images) for spec, images in items]
+        existing = self._existing(items, digests, None)
+        return self._store_new(
+            list(enumerate(items)),
+            digests,
+            existing,
+            actor=actor,
+            reason=reason,
+            reprint_of=reprint_of,
+            within=within,
+        )
+
+    def submit_each(
+        self, items: Sequence[tuple[JobSpec, Sequence[bytes]]], *, actor: str
+    ) -> list[tuple[Job, bool] | ConflictError]:
+        """Like submit_many, one commit for the lot, but a job that conflicts (its id taken by
+        other content) is refused on its own and the others are stored: a folder's worth of
+        files, each with its own outcome."""
+        digests = [content_hash(spec, images) for spec, images in items]
+        refused: dict[int, ConflictError] = {}
+        existing = self._existing(items, digests, refused)
+        kept = [(i, item) for i, item in enumerate(items) if i not in refused]
+        stored = iter(self._store_new(kept, digests, existing, actor=actor))
+        return [refused[i] if i in refused else next(stored) for i in range(len(items))]
+
+    def _existing(
+        self,
+        items: Sequence[tuple[JobSpec, Sequence[bytes]]],
+        digests: Sequence[str],
+        refused: dict[int, ConflictError] | None,
+    ) -> dict[str, Job]:
+        """The jobs already stored with the same content. A conflict raises, or with `refused`
+        is noted there by the item's index."""
         stored = self._content_hashes([spec.id for spec, _ in items])
         existing = {}
         seen: dict[str, str] = {}
-        for spec, digest in zip((spec for spec, _ in items), digests, strict=True):
+        for index, (spec, digest) in enumerate(zip((s for s, _ in items), digests, strict=True)):
+            error = None
             if seen.setdefault(spec.id, digest) != digest:
-                raise ConflictError(f"job {spec.id} is given twice with different content")
-            if spec.id in stored:
-                if stored[spec.id] != digest:
-                    raise ConflictError(
-                        f"job {spec.id} already exists with different content; "
-                        "use a new id for a different card (or `printctl reprint`)"
-                    )
+                error = ConflictError(f"job {spec.id} is given twice with different content")
+            elif spec.id in stored and stored[spec.id] != digest:
+                error = ConflictError(
+                    f"job {spec.id} already exists with different content; "
+                    "use a new id for a different card (or `printctl reprint`)"
+                )
+            if error is not None:
+                if refused is None:
+                    raise error
+                refused[index] = error
+            elif spec.id in stored:
                 existing[spec.id] = self.get(spec.id)
+        return existing
+
+    def _store_new(
+        self,
+        items: Sequence[tuple[int, tuple[JobSpec, Sequence[bytes]]]],
+        digests: Sequence[str],
+        existing: dict[str, Job],
+        *,
+        actor: str,
+        reason: str | None = None,
+        reprint_of: str | None = None,
+        within: Callable[[sqlite3.Connection, list[tuple[Job, bool]]], None] | None = None,
+    ) -> list[tuple[Job, bool]]:
         folders: list[Path] = []
         results: list[tuple[Job, bool]] = []
         now = self.clock()
         try:
             with self.transaction() as db:
-                for (spec, images), digest in zip(items, digests, strict=True):
+                for index, (spec, images) in items:
                     if spec.id in existing:
                         results.append((existing[spec.id], False))
                         continue
@@ -469,7 +519,7 @@ class Store:
                         db,
                         spec,
                         images,
-                        digest,
+                        digests[index],
                         inline=inline,
                         now=now,
                         actor=actor,

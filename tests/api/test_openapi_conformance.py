@@ -71,6 +71,7 @@ def test_the_document_covers_every_route(api_url: str) -> None:
     expected = {
         "/v1/status",
         "/v1/jobs",
+        "/v1/jobs/batch",
         "/v1/jobs/{job_id}",
         *(
             f"/v1/jobs/{{job_id}}/{a}"

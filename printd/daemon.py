@@ -283,6 +283,8 @@ class Daemon:
             runtime.snmp_status = status
             runtime.snmp_life_count = reading.life_count
             runtime.snmp_problems = tuple(reading.problems)
+            runtime.snmp_serial = reading.serial_number
+            runtime.snmp_hopper_unknown = reading.hopper_reason
             runtime.snmp_error = ""
             runtime.snmp_up = True
             runtime.snmp_read_at = time.time()

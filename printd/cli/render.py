@@ -225,6 +225,12 @@ def _printer_block(t: NullTranslations, p: dict[str, Any]) -> list[str]:
                 line += "; " + _("disagrees with the printer on: {fields}").format(
                     fields=", ".join(snmp["disagreements"])
                 )
+            if snmp.get("hopper_unknown_because"):
+                line += "; " + _("cannot tell which input is the hopper: {reason}").format(
+                    reason=snmp["hopper_unknown_because"]
+                )
+            if snmp.get("serial"):
+                line += "; " + _("serial number {serial}").format(serial=snmp["serial"])
             if snmp.get("problems"):
                 line += "; " + _("agent problems: {problems}").format(
                     problems="; ".join(snmp["problems"])

@@ -67,6 +67,8 @@ class PrinterRuntime:
     snmp_read_at: float | None = None  # wall time of the agent's last answer
     snmp_error: str = ""  # why the last poll failed
     snmp_problems: tuple[str, ...] = ()  # what the agent got wrong in its last answer
+    snmp_serial: str | None = None  # prtGeneralSerialNumber, when the agent publishes it
+    snmp_hopper_unknown: str | None = None  # why the agent's hopper could not be told
     disagreements: tuple[str, ...] = ()
 
     def printer_hopper_count(self) -> int | None:
@@ -117,6 +119,8 @@ class PrinterRuntime:
                 else None,
                 "error": self.snmp_error or None,
                 "problems": list(self.snmp_problems),
+                "serial": self.snmp_serial,
+                "hopper_unknown_because": self.snmp_hopper_unknown,
             },
         }
 

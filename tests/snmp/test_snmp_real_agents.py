@@ -10,6 +10,7 @@ a name. Each publishes prtGeneralSerialNumber.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from snmp_support import Snmpsim, poll_once
@@ -184,3 +185,34 @@ def test_absent_columns_text_view(snmpsim: Snmpsim, capsys: pytest.CaptureFixtur
         ["index", "name", "description", "media", "level", "max"],
         ["1.1 (hopper)", "-", "-", "-", "30", "100"],
     ]
+
+
+def test_printctl_status_shows_the_serial_and_why_the_hopper_is_unknown(
+    snmpsim: Snmpsim, make_daemon: Any
+) -> None:
+    device = "sim://primacy?print_seconds=0.05"
+    daemon = make_daemon(device=device)
+    uri = snmpsim.uri("multi-tray", "&hopper_input=5")
+    text = daemon.config.read_text().replace(
+        f'device = "{device}"',
+        f'device = "{device}"\nstatus = "{uri}"\nstatus_interval_seconds = 1',
+    )
+    daemon.config.write_text(text)
+    daemon.start()
+
+    def polled() -> Any:
+        snmp = daemon.ctl_json("status")["printers"][0]["snmp"]
+        return snmp if snmp and snmp["up"] else None
+
+    snmp = daemon.wait_for(polled, what="the daemon's first SNMP reading")
+    reason = "hopper_input=5 names no prtInputTable row (the agent lists: 1, 3, 7)"
+    assert (snmp["serial"], snmp["hopper"], snmp["hopper_unknown_because"]) == (
+        "MT-0042-7",
+        None,
+        reason,
+    )
+    human = daemon.ctl("status").stdout
+    line = next(line for line in human.splitlines() if line.strip().startswith("SNMP"))
+    assert "answering; hopper unknown," in line, line
+    assert f"; cannot tell which input is the hopper: {reason}" in line, line
+    assert "serial number MT-0042-7" in human, human

@@ -65,6 +65,13 @@ def _text(value: str | None) -> str:
     return "-" if value is None else value
 
 
+def _enum(names: dict[int, str], value: int | None) -> str:
+    """An enumeration by its RFC name, else its number as sent; "-" when absent."""
+    if value is None:
+        return "-"
+    return names.get(value, str(value))
+
+
 def _share(row: SupplyRow) -> str:
     """What the level means for this class: a receptacle fills up, a supply runs down."""
     fraction = row.remaining_fraction
@@ -216,7 +223,7 @@ def to_text(reading: SnmpReading, status: PrinterStatus) -> str:
         out.append("covers")
         rows = [["index", "description", "status"]]
         rows += [
-            [_index(c.index), _text(c.description), COVER_STATUS_NAMES.get(c.status or 0, "-")]
+            [_index(c.index), _text(c.description), _enum(COVER_STATUS_NAMES, c.status)]
             for c in reading.covers
         ]
         out += _table(rows)
@@ -226,9 +233,9 @@ def to_text(reading: SnmpReading, status: PrinterStatus) -> str:
         rows += [
             [
                 _index(a.index),
-                str(ALERT_SEVERITY_NAMES.get(a.severity or 0, a.severity)),
-                str(a.group),
-                str(a.code),
+                _enum(ALERT_SEVERITY_NAMES, a.severity),
+                _enum({}, a.group),
+                _enum({}, a.code),
                 _text(a.description),
             ]
             for a in reading.alerts

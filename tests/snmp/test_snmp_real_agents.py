@@ -17,6 +17,7 @@ from snmp_support import Snmpsim, poll_once
 
 from printd.cli.probe import main
 from printd.drivers.snmp import InputRow, SupplyRow, status_from_reading
+from printd.drivers.snmp.reading import choose_hopper
 from printd.drivers.status import Level, PrinterState
 
 
@@ -185,6 +186,10 @@ def test_absent_columns_text_view(snmpsim: Snmpsim, capsys: pytest.CaptureFixtur
         ["index", "name", "description", "media", "level", "max"],
         ["1.1 (hopper)", "-", "-", "-", "30", "100"],
     ]
+    assert cells(out, "alerts", "not implemented by the agent: prtMarkerTable") == [
+        ["index", "severity", "group", "code", "description"],
+        ["1.1", "warning", "-", "-", "Ribbon low"],
+    ]
 
 
 def test_printctl_status_shows_the_serial_and_why_the_hopper_is_unknown(
@@ -216,3 +221,21 @@ def test_printctl_status_shows_the_serial_and_why_the_hopper_is_unknown(
     assert "answering; hopper unknown," in line, line
     assert f"; cannot tell which input is the hopper: {reason}" in line, line
     assert "serial number MT-0042-7" in human, human
+
+
+def _input(index: int, name: str | None, input_type: int | None = 4) -> InputRow:
+    return InputRow((1, index), name, Level.known(100), Level.known(50), input_type=input_type)
+
+
+def test_two_card_inputs_are_not_told_apart_by_guessing() -> None:
+    inputs = (_input(2, "Card hopper A"), _input(5, "Card hopper B"), _input(9, "Manual card", 5))
+    assert choose_hopper(inputs, None) == (
+        None,
+        "several inputs look like the card hopper (2, 5); set hopper_input=INDEX in the status URI",
+    )
+    assert choose_hopper(inputs, 5) == ((1, 5), None)
+
+
+def test_an_agent_without_inputs_has_no_hopper() -> None:
+    assert choose_hopper((), None) == (None, "the agent lists no input (prtInputTable)")
+    assert choose_hopper((_input(4, None),), None) == ((1, 4), None)  # one input, even unnamed

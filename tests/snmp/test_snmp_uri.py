@@ -75,6 +75,9 @@ def test_ipv6_host() -> None:
         ("snmp://h?version=3&user=u&auth_key_env=A&auth_key_file=/k", "both"),
         ("snmp://h?version=3&user=u&auth_key_env=A&priv=aes", "priv=aes"),
         ("snmp://h?version=3&user=u&auth=none&auth_key_env=A", "auth=none"),
+        ("snmp://h?hopper_input=0", "hopper_input='0'"),
+        ("snmp://h?hopper_input=tray3", "not a prtInputIndex"),
+        ("snmp://h?hopper_input=-1", "hopper_input='-1'"),
     ],
 )
 def test_bad_uris_name_the_part(uri: str, names: str) -> None:
@@ -117,3 +120,10 @@ def test_short_key_is_refused_without_echoing_it(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ConfigError, match="shorter than 8") as info:
         KeySource("env", "PRINTD_TEST_KEY").read("auth")
     assert "'short'" not in str(info.value)
+
+
+def test_hopper_input_names_the_hopper_row_in_every_version() -> None:
+    assert parse_snmp_uri("snmp://h").hopper_input is None
+    assert parse_snmp_uri("snmp://h?hopper_input=7").hopper_input == 7
+    v3 = parse_snmp_uri("snmp://h?version=3&user=u&hopper_input=3")
+    assert (v3.version, v3.hopper_input) == ("3", 3)

@@ -394,7 +394,9 @@ class Store:
             "SELECT side, data FROM images WHERE job_id = ? ORDER BY side", (job_id,)
         ).fetchall()
 
-    def _write_images(self, job_id: str, images: Sequence[bytes]) -> Path:
+    def _write_images(self, job_id: str, images: Sequence[bytes], *, sync: bool = True) -> Path:
+        """The job's images in its spool folder, each file fsynced. The spool's own entry is
+        fsynced here, or (sync=False) by the caller once for a batch, before its commit."""
         final = self._spool_dir(job_id)
         staging = self.spool / f".{job_id}.partial"
         try:
@@ -407,11 +409,18 @@ class Store:
                     os.fsync(handle.fileno())
             shutil.rmtree(final, ignore_errors=True)
             staging.rename(final)
-            _fsync_dir(self.spool)
+            if sync:
+                _fsync_dir(self.spool)
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise StoreError(_describe_os_error(error, self.spool)) from error
         return final
+
+    def _sync_spool(self) -> None:
+        try:
+            _fsync_dir(self.spool)
+        except OSError as error:
+            raise StoreError(_describe_os_error(error, self.spool)) from error
 
     def submit(
         self,
@@ -514,7 +523,7 @@ class Store:
                         continue
                     inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
                     if not inline:
-                        folders.append(self._write_images(spec.id, images))
+                        folders.append(self._write_images(spec.id, images, sync=False))
                     seq = self._insert(
                         db,
                         spec,
@@ -528,6 +537,10 @@ class Store:
                     )
                     existing[spec.id] = self._new_job(seq, spec, now, reprint_of)
                     results.append((existing[spec.id], True))
+                if folders:
+                    # One fsync of the spool makes every new folder's entry durable before the
+                    # commit that names them (the files were fsynced one by one).
+                    self._sync_spool()
                 created = sum(1 for _, new in results if new)
                 if created:
                     self._bump(db, "jobs_state", created, label=JobState.QUEUED)

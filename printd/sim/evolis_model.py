@@ -194,6 +194,7 @@ class _Card:
 class _Reply:
     data: bytes | None  # None while Se is still printing
     garbage: bool = False
+    ready_at: float = 0.0  # monotonic time before which a waking printer keeps it back
 
 
 @dataclass(slots=True)
@@ -280,6 +281,7 @@ class SimPrinter:
         self._cond = threading.Condition(threading.RLock())
         self._links: dict[str, _Link] = {}
         self._backlog: deque[tuple[_Link, Frame]] = deque()
+        self._last_command_at: float | None = None  # None: just powered on, so in standby
         self._pending_reply: _Reply | None = None  # Se's reply slot while the card finishes
         self._hopper = hopper
         self._hopper_capacity = hopper_capacity
@@ -355,11 +357,15 @@ class SimPrinter:
             while True:
                 self._require_plugged()
                 port = self._link(link)
-                if port.replies and port.replies[0].data is not None:
+                now = time.monotonic()
+                head = port.replies[0] if port.replies else None
+                if head is not None and head.data is not None and head.ready_at <= now:
                     return port.take(max_bytes)
-                wait = None if deadline is None else deadline - time.monotonic()
+                wait = None if deadline is None else deadline - now
                 if wait is not None and wait <= 0:
                     return b""
+                if head is not None and head.data is not None:
+                    wait = head.ready_at - now if wait is None else min(wait, head.ready_at - now)
                 self._cond.wait(wait)
 
     def device_id(self) -> bytes:
@@ -422,6 +428,11 @@ class SimPrinter:
         """The operator runs a cleaning card through the printer."""
         with self._cond:
             self._needs_cleaning = False
+
+    def standby(self) -> None:
+        """Time passes with no command: the printer drops into standby (INF_SLEEP_MODE)."""
+        with self._cond:
+            self._last_command_at = None
 
     def received(self, command: str) -> int:
         """How many `command` frames the printer has received since it was made."""
@@ -638,13 +649,28 @@ class SimPrinter:
                 result = row.handler(self, frame)
         if isinstance(result, _Deferred):
             # The slot is queued before the card can finish, so its reply lands in it, in order.
+            self._last_command_at = time.monotonic()
             if not silent and self._plugged:
                 self._pending_reply = _Reply(None, garbage)
                 port.replies.append(self._pending_reply)
             self._launch_finish()
         elif not silent:
-            port.replies.append(_Reply(GARBAGE_REPLY if garbage else result.encode() + b"\r"))
+            data = GARBAGE_REPLY if garbage else result.encode() + b"\r"
+            port.replies.append(_Reply(data, ready_at=self._wake_until(port)))
         self._cond.notify_all()
+
+    def _wake_until(self, port: _Link) -> float:
+        """When this reply may leave: late if the command woke the printer from standby."""
+        now = time.monotonic()
+        last = self._last_command_at
+        self._last_command_at = now
+        if self.profile.wake_seconds <= 0:
+            return 0.0
+        ready = max((reply.ready_at for reply in port.replies), default=0.0)  # command order
+        if last is None or now - last >= self.profile.sleep_after_seconds:
+            ready = max(ready, now + self.profile.wake_seconds)
+        self._last_command_at = max(now, ready)  # idle counts from the answer, not the ask
+        return ready
 
     # Command handlers: each returns the reply text (without CR) or DEFERRED.
     def _answer_identity(self, frame: Frame) -> str:
@@ -767,6 +793,7 @@ class SimPrinter:
     def _finish_card_later(self) -> None:
         with self._cond:
             self._timer = None
+            self._last_command_at = time.monotonic()  # the printer was busy, not asleep
             self._finish_card()
             self._run_backlog()
 

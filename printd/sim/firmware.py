@@ -31,6 +31,10 @@ class Firmware:
     cooling_seconds: float = 0.0
     # Cleaning mandatory: `Ss` answers `ERR NEED CLEANING` until the operator cleans (S1 S9 G).
     cleaning_mandatory: bool = False
+    # Slow wake: after `sleep_after_seconds` without a command (and at power-on) the printer
+    # is in standby, and its first answer comes `wake_seconds` late while the head heats.
+    wake_seconds: float = 0.0
+    sleep_after_seconds: float = 0.0
 
 
 _SDK_WORDS: Final = {
@@ -83,6 +87,14 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             "refuses every card until the operator cleans it (INF_CLEANING_MANDATORY; S1 S9 G)",
             _SDK_WORDS,
             cleaning_mandatory=True,
+        ),
+        Firmware(
+            "slow-wake",
+            "the first command after standby answers late while the head heats, within the"
+            " SDK's 30 s command timeout (INF_SLEEP_MODE, INF_HEATING; S1 S2 S3)",
+            _SDK_WORDS,
+            wake_seconds=0.5,
+            sleep_after_seconds=0.4,
         ),
     )
 }

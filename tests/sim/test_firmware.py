@@ -54,3 +54,14 @@ def test_head_cooling_pauses_every_third_card() -> None:
 def test_an_unknown_firmware_is_named_with_the_known_ones() -> None:
     with pytest.raises(ValueError, match="unknown simulated firmware 'x'; one of bare-words"):
         SimPrinter(firmware_profile="x")
+
+
+def test_slow_wake_answers_late_after_standby_then_at_once() -> None:
+    printer = SimPrinter(firmware_profile="slow-wake")
+    wake = printer.profile.wake_seconds
+    printer.write(esc("Rfv"))
+    assert printer.read(64, wake / 2) == b""  # still heating: the first answer is late
+    first = read_replies(printer.read, 1)
+    assert first != ["ERROR CDE"]
+    printer.write(esc("Rfv"))
+    assert printer.read(64, 0.0).decode().rstrip("\r") == first[0]  # awake: no wait at all

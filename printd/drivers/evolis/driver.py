@@ -123,7 +123,7 @@ class EvolisDriver:
         transport: Transport,
         profile: Profile,
         *,
-        command_timeout: float = 5.0,
+        command_timeout: float = 30.0,  # the SDK's EVOLIS_TIMEOUT (S1 S2): a waking printer is slow
         print_timeout: float = 120.0,
         min_throughput: int = 50_000,
         mono_method: Literal["threshold", "dither"] = "threshold",

@@ -1,0 +1,57 @@
+"""The driver against firmware states one profile brings about, state by state.
+
+Each test shows the state arising in the simulator, what the driver makes of it, and printing
+going on afterwards; the simulator's own counters say whether a blank moved.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PIL import Image
+
+from printd.drivers.base import CardRequest, Outcome
+from printd.drivers.evolis.driver import EvolisDriver
+from printd.drivers.profiles import PRIMACY
+from printd.drivers.usb_transport import UsbTransport
+from printd.errors import TransportTimeout
+from printd.sim.evolis_model import SimPrinter
+from printd.sim.usb_backend import SimUsbBackend
+
+
+def _driver(printer: SimPrinter, **timeouts: float) -> EvolisDriver:
+    transport = UsbTransport(0x0F49, None, backend=SimUsbBackend([(printer, 0x0A00)]))
+    return EvolisDriver(transport, PRIMACY, **timeouts)
+
+
+def _card(job: str) -> CardRequest:
+    return CardRequest(job, Image.new("RGB", (1016, 648), "white"), None, "ymcko")
+
+
+def test_a_printer_waking_from_standby_answers_late_and_still_prints() -> None:
+    printer = SimPrinter(hopper=3, ribbon_type="ymcko", firmware_profile="slow-wake")
+    wake = printer.profile.wake_seconds
+    # A timeout shorter than the heat-up (the old 5 s against a 30 s SDK, scaled) gives up on
+    # the first command, before any blank is fed.
+    hasty = _driver(printer, command_timeout=wake / 5, print_timeout=5.0)
+    with pytest.raises(TransportTimeout):
+        hasty.print_card(_card("job-0"))
+    hasty.close()
+    assert printer.snapshot().cards_inserted == 0
+
+    # The same printer fresh from standby: the driver's default timeout waits out the heat-up.
+    # (A fresh printer, because the timed-out command's late answer is still on its way.)
+    printer = SimPrinter(hopper=3, ribbon_type="ymcko", firmware_profile="slow-wake")
+    patient = _driver(printer, print_timeout=5.0)
+    started = time.monotonic()
+    assert patient.print_card(_card("job-1")).outcome is Outcome.PRINTED
+    assert time.monotonic() - started >= wake  # the late answer was really waited for
+    assert patient.print_card(_card("job-2")).outcome is Outcome.PRINTED
+    printer.standby()  # idle again between jobs: the next first command is slow once more
+    started = time.monotonic()
+    assert patient.print_card(_card("job-3")).outcome is Outcome.PRINTED
+    assert time.monotonic() - started >= wake
+    snap = printer.snapshot()
+    assert (snap.cards_inserted, snap.cards_ejected) == (3, 3)  # none fed twice
+    patient.close()

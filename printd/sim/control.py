@@ -39,6 +39,7 @@ CONTROL_OPS: Final = (
     "clear_jam",
     "clean",
     "empty_reject_box",
+    "empty_output_hopper",
     "install_ribbon",
     "remove_ribbon",
     "unplug",
@@ -234,6 +235,9 @@ class SimControlClient:
 
     def empty_reject_box(self) -> None:
         self.call("empty_reject_box")
+
+    def empty_output_hopper(self) -> None:
+        self.call("empty_output_hopper")
 
     def clean(self) -> None:
         self.call("clean")

@@ -99,6 +99,7 @@ CONDITIONS: Final[Mapping[str, Condition]] = {
     "ribbon_ended": Condition("RIBBON_ENDED", "RIBBON ENDED", ERROR),
     "feeder_empty": Condition("FEEDER_EMPTY", "FEEDER EMPTY", ERROR),
     "reject_box_full": Condition("ERR_REJECT_BOX_FULL", "REJECT BOX FULL", ERROR),
+    "output_full": Condition("ERR_HOPPER_FULL", "HOPPER FULL", ERROR),
     "ribbon_low": Condition("INF_RIBBON_LOW", None, READY),
     "feeder_near_empty": Condition("INF_FEEDER_NEAR_EMPTY", None, READY),
 }
@@ -302,6 +303,7 @@ class SimPrinter:
         self._cards_inserted = 0
         self._panels_printed = 0
         self._cards_ejected = 0
+        self._output_tray = 0  # printed cards in the output hopper
         self._cards_rejected = 0
         self._cards_jammed = 0
         self._ribbon_prints_used = 0
@@ -445,6 +447,11 @@ class SimPrinter:
             if not self._jammed:
                 raise ValueError("clear_jam(): there is no jam to clear")
             self._jammed = False
+
+    def empty_output_hopper(self) -> None:
+        """The operator takes the printed cards out of the output hopper."""
+        with self._cond:
+            self._output_tray = 0
 
     def empty_reject_box(self) -> None:
         with self._cond:
@@ -607,6 +614,7 @@ class SimPrinter:
             "ribbon_ended": remaining == 0,
             "feeder_empty": self._hopper == 0,
             "reject_box_full": self._reject_box >= self._reject_box_capacity,
+            "output_full": 0 < self.profile.output_capacity <= self._output_tray,
             "ribbon_low": remaining is not None
             and capacity is not None
             and 0 < remaining <= capacity * RIBBON_LOW_FRACTION,
@@ -824,6 +832,7 @@ class SimPrinter:
             outcome, reply = "ejected", "OK"
             self._use_ribbon(cost)
             self._cards_ejected += 1
+            self._output_tray += 1
         self._panels_printed += card.downloads
         self._last_card = PrintedCard(
             number=card.number,

@@ -34,6 +34,9 @@ class Firmware:
     # Slow wake: after `sleep_after_seconds` without a command (and at power-on) the printer
     # is in standby, and its first answer comes `wake_seconds` late while the head heats.
     wake_seconds: float = 0.0
+    # Output hopper full: after this many printed cards (0: unbounded) it holds the next card
+    # until the operator empties the output hopper (S1 ERR_HOPPER_FULL, S9 HOPPER FULL).
+    output_capacity: int = 0
     sleep_after_seconds: float = 0.0
 
 
@@ -45,6 +48,7 @@ _SDK_WORDS: Final = {
     "ribbon_ended": "ERR RIBBON ENDED",
     "feeder_empty": "ERR FEEDER EMPTY",
     "reject_box_full": "ERR REJECT BOX FULL",
+    "output_full": "ERR HOPPER FULL",
 }
 _BARE_WORDS: Final = {
     "cover_open": "COVER OPEN",
@@ -54,6 +58,7 @@ _BARE_WORDS: Final = {
     "ribbon_ended": "ERROR RIBBON",
     "feeder_empty": "FEEDER EMPTY",
     "reject_box_full": "ERROR",
+    "output_full": "HOPPER FULL",
 }
 
 FIRMWARES: Final[Mapping[str, Firmware]] = {
@@ -95,6 +100,13 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             _SDK_WORDS,
             wake_seconds=0.5,
             sleep_after_seconds=0.4,
+        ),
+        Firmware(
+            "output-hopper-full",
+            "holds the next card once its output hopper is full, until the operator empties it"
+            " (ERR_HOPPER_FULL; S1 S9)",
+            _SDK_WORDS,
+            output_capacity=3,
         ),
     )
 }

@@ -66,6 +66,11 @@ def test_five_cards_print_once_each_then_an_empty_feeder_holds_the_next(
         assert printer.snapshot().cards_inserted == 0
         printer.clean()  # the operator's hands
     for number in range(CARDS):
+        if number == printer.profile.output_capacity > 0:
+            with pytest.raises(NeedsOperator, match=printer.profile.words["output_full"]):
+                driver.print_card(_card(number))
+            assert printer.snapshot().cards_inserted == number  # held: no blank moved
+            printer.empty_output_hopper()  # the operator's hands
         assert driver.print_card(_card(number)).outcome is Outcome.PRINTED
     snap = printer.snapshot()
     assert (snap.cards_inserted, snap.cards_ejected, snap.hopper) == (CARDS, CARDS, 0)

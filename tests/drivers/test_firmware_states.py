@@ -7,6 +7,7 @@ going on afterwards; the simulator's own counters say whether a blank moved.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +16,8 @@ from printd.drivers.base import CardRequest, Outcome
 from printd.drivers.evolis.driver import EvolisDriver
 from printd.drivers.profiles import PRIMACY
 from printd.drivers.usb_transport import UsbTransport
-from printd.errors import TransportTimeout
+from printd.errors import NeedsOperator, TransportTimeout
+from printd.sim.control import ControlServer, SimControlClient
 from printd.sim.evolis_model import SimPrinter
 from printd.sim.usb_backend import SimUsbBackend
 
@@ -55,3 +57,25 @@ def test_a_printer_waking_from_standby_answers_late_and_still_prints() -> None:
     snap = printer.snapshot()
     assert (snap.cards_inserted, snap.cards_ejected) == (3, 3)  # none fed twice
     patient.close()
+
+
+def test_a_full_output_hopper_holds_the_next_card_until_the_operator_empties_it(
+    tmp_path: Path,
+) -> None:
+    printer = SimPrinter(hopper=5, ribbon_type="ymcko", firmware_profile="output-hopper-full")
+    full = printer.profile.output_capacity
+    driver = _driver(printer, print_timeout=5.0)
+    for number in range(full):
+        assert driver.print_card(_card(f"job-{number}")).outcome is Outcome.PRINTED
+    with pytest.raises(NeedsOperator) as caught:
+        driver.print_card(_card("job-held"))
+    assert "ERR HOPPER FULL" in str(caught.value)  # the printer's own words
+    assert printer.snapshot().cards_inserted == full  # held before a blank moved
+    server = ControlServer(printer, str(tmp_path / "control.sock"))
+    with SimControlClient(server.start()) as hands:
+        hands.empty_output_hopper()  # the operator's hands, over the control channel
+    server.close()
+    assert driver.print_card(_card("job-held")).outcome is Outcome.PRINTED
+    snap = printer.snapshot()
+    assert (snap.cards_inserted, snap.cards_ejected) == (full + 1, full + 1)  # none twice
+    driver.close()

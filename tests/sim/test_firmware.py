@@ -65,3 +65,17 @@ def test_slow_wake_answers_late_after_standby_then_at_once() -> None:
     assert first != ["ERROR CDE"]
     printer.write(esc("Rfv"))
     assert printer.read(64, 0.0).decode().rstrip("\r") == first[0]  # awake: no wait at all
+
+
+def test_a_full_output_hopper_answers_hopper_full_until_emptied() -> None:
+    printer = SimPrinter(firmware_profile="output-hopper-full")
+    for _ in range(printer.profile.output_capacity):
+        printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+        assert read_replies(printer.read, CARD_REPLIES)[-1] == "OK"
+    fed = printer.snapshot().cards_inserted
+    assert ask(printer, "Ss") == ["ERR HOPPER FULL"]
+    printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+    assert "ERR HOPPER FULL" in read_replies(printer.read, CARD_REPLIES)
+    assert printer.snapshot().cards_inserted == fed  # held: no blank moved
+    printer.empty_output_hopper()
+    assert ask(printer, "Ss") != ["ERR HOPPER FULL"]

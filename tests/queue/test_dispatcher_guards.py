@@ -8,94 +8,24 @@ refusal cannot stand in for printd's: only `Dispatcher._supplies_block` stops th
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import io
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import structlog
-from PIL import Image
 
-from printd.config import load_config
-from printd.devices import BuiltPrinter, build_printer
 from printd.drivers.base import Outcome, PrintResult
 from printd.drivers.status import Condition, PrinterState, describe_conditions
-from printd.queue.dispatcher import ACTOR, Dispatcher, Timings
+from printd.queue.dispatcher import ACTOR
 from printd.queue.jobs import JobState
-from printd.queue.store import Store
-from printd.service import Service
-from tests.conftest import write_config
-
-MAX_ATTEMPTS = 3  # write_config's [queue] max_attempts
-# The printer itself holds 50 blanks and a full colour ribbon from the start.
-DEVICE = "sim://primacy?print_seconds=0&hopper=50&ribbon=ymcko"
-
-
-def _card() -> str:
-    buffer = io.BytesIO()
-    Image.new("RGB", (1016, 648), "white").save(buffer, "PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-CARD = _card()
-
-
-@dataclass
-class Station:
-    store: Store
-    service: Service
-    dispatcher: Dispatcher
-    built: BuiltPrinter
-    name: str
-    jobs_done: list[float] = field(default_factory=list)  # submit → printed, as reported
-
-    def submit(self, job_id: str, *, sides: int = 1) -> None:
-        body = {
-            "id": job_id,
-            "document": "ktp-el",
-            "holder": {"nik": "9901010101900001", "name": "CONTOH"},
-            "front": CARD,
-        }
-        if sides == 2:
-            body["back"] = CARD
-        self.service.submit(body, "operator")
-
-    def turn(self) -> None:
-        """One turn of the dispatcher's loop, as `Dispatcher.run` takes it."""
-        asyncio.run(self.dispatcher._step())
-
-    def cards_fed(self) -> int:
-        return int(self.built.hands.snapshot().cards_inserted)
-
-    def state(self, job_id: str) -> JobState:
-        return self.store.get(job_id).state
+from tests.queue.station import MAX_ATTEMPTS, Station, station_on
 
 
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[Station]:
-    config = load_config(write_config(tmp_path, device=DEVICE))
-    printer = config.printers[0]
-    store = Store(config.daemon.state_dir)
-    store.open()
-    built = build_printer(printer, config.daemon.state_dir)
-    jobs_done: list[float] = []
-    timings = Timings(job_done=jobs_done.append, card_done=lambda _: None)
-    dispatcher = Dispatcher(
-        printer, built.driver, store, config.queue, asyncio.Event(), timings=timings
-    )
-    # No hands: the ledger's loads and installs must not reach the simulated printer.
-    service = Service(config, store, lambda: [dispatcher.runtime], asyncio.Event(), {})
-    service.stock_receive(20, 2, "operator")
-    try:
-        yield Station(store, service, dispatcher, built, printer.name, jobs_done)
-    finally:
-        dispatcher._close_driver()
-        built.close()
-        store.close()
+    with station_on(tmp_path) as built:
+        yield built
 
 
 def test_no_blank_is_fed_when_printds_count_says_the_hopper_is_empty(station: Station) -> None:

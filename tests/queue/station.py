@@ -1,0 +1,91 @@
+"""One station in-process: a real store, the dispatcher and the simulated printer behind pyusb,
+driven one turn of the dispatcher's loop at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from printd.config import load_config
+from printd.devices import BuiltPrinter, build_printer
+from printd.queue.dispatcher import Dispatcher, Timings
+from printd.queue.jobs import JobState
+from printd.queue.store import Store
+from printd.service import Service
+from tests.conftest import write_config
+
+MAX_ATTEMPTS = 3  # write_config's [queue] max_attempts
+# The printer itself holds 50 blanks and a full colour ribbon from the start.
+DEVICE = "sim://primacy?print_seconds=0&hopper=50&ribbon=ymcko"
+
+
+def _card() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (1016, 648), "white").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+CARD = _card()
+
+
+@dataclass
+class Station:
+    store: Store
+    service: Service
+    dispatcher: Dispatcher
+    built: BuiltPrinter
+    name: str
+    jobs_done: list[float] = field(default_factory=list)  # submit → printed, as reported
+    cards_done: list[float] = field(default_factory=list)  # one card in the printer
+
+    def submit(self, job_id: str, *, sides: int = 1) -> None:
+        body = {
+            "id": job_id,
+            "document": "ktp-el",
+            "holder": {"nik": "9901010101900001", "name": "CONTOH"},
+            "front": CARD,
+        }
+        if sides == 2:
+            body["back"] = CARD
+        self.service.submit(body, "operator")
+
+    def turn(self) -> None:
+        """One turn of the dispatcher's loop, as `Dispatcher.run` takes it."""
+        asyncio.run(self.dispatcher._step())
+
+    def cards_fed(self) -> int:
+        return int(self.built.hands.snapshot().cards_inserted)
+
+    def state(self, job_id: str) -> JobState:
+        return self.store.get(job_id).state
+
+
+@contextmanager
+def station_on(tmp_path: Path, device: str = DEVICE) -> Iterator[Station]:
+    config = load_config(write_config(tmp_path, device=device))
+    printer = config.printers[0]
+    store = Store(config.daemon.state_dir)
+    store.open()
+    built = build_printer(printer, config.daemon.state_dir)
+    jobs_done: list[float] = []
+    cards_done: list[float] = []
+    timings = Timings(job_done=jobs_done.append, card_done=cards_done.append)
+    dispatcher = Dispatcher(
+        printer, built.driver, store, config.queue, asyncio.Event(), timings=timings
+    )
+    # No hands: the ledger's loads and installs must not reach the simulated printer.
+    service = Service(config, store, lambda: [dispatcher.runtime], asyncio.Event(), {})
+    service.stock_receive(20, 2, "operator")
+    try:
+        yield Station(store, service, dispatcher, built, printer.name, jobs_done, cards_done)
+    finally:
+        dispatcher._close_driver()
+        built.close()
+        store.close()

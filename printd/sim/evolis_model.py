@@ -292,7 +292,7 @@ class SimPrinter:
         if ribbon_type is not None:
             self._set_ribbon(ribbon_type, ribbon_capacity, ribbon_remaining)
         self._reject_box = 0
-        self._reject_box_capacity = reject_box_capacity
+        self._reject_box_capacity = self.profile.reject_capacity or reject_box_capacity
         self._cover_open = False
         self._jammed = False
         self._plugged = True
@@ -698,6 +698,9 @@ class SimPrinter:
         return BAD_PARAMETER
 
     def _answer_position(self, frame: Frame) -> str:
+        if frame.params == ("h",):
+            # The reject box, almost full or full: CARD, else NO CARD (S7).
+            return "CARD" if self._reject_box >= self._reject_box_capacity - 1 else "NO CARD"
         if frame.params != ("p",):
             return BAD_PARAMETER
         return "CARD" if self._card is not None or self._jammed else "OK"
@@ -878,7 +881,12 @@ REPLY_TABLE: Final[Mapping[str, ReplyRow]] = dict(
             "A7",
             SimPrinter._answer_counter,
         ),
-        _row("Rlr;p", "OK (no card inside) or CARD", "fact", SimPrinter._answer_position),
+        _row(
+            "Rlr;p|h",
+            "p: OK (no card inside) or CARD; h: CARD when the reject box is almost full (S7)",
+            "fact",
+            SimPrinter._answer_position,
+        ),
         _row(
             "Rse;f|o",
             "f: 5,00 Volts with blanks, 0,00 Volts empty; o: 5,00 Volts cover shut (S7)",

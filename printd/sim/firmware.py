@@ -37,6 +37,9 @@ class Firmware:
     # Output hopper full: after this many printed cards (0: unbounded) it holds the next card
     # until the operator empties the output hopper (S1 ERR_HOPPER_FULL, S9 HOPPER FULL).
     output_capacity: int = 0
+    # A small reject box (0: the printer's own capacity): `Rlr;h` answers CARD once it is
+    # almost full (S7; WAR_REJECT_BOX_ALMOST_FULL, S3), `Ss` refuses once it is full (S1).
+    reject_capacity: int = 0
     sleep_after_seconds: float = 0.0
 
 
@@ -107,6 +110,14 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             " (ERR_HOPPER_FULL; S1 S9)",
             _SDK_WORDS,
             output_capacity=3,
+        ),
+        Firmware(
+            "reject-box-small",
+            "a reject box of 2 cards: almost full after one (Rlr;h CARD; S7, S3"
+            " WAR_REJECT_BOX_ALMOST_FULL), then refuses cards until emptied"
+            " (S1 ERR_REJECT_BOX_FULL)",
+            _SDK_WORDS,
+            reject_capacity=2,
         ),
     )
 }

@@ -7,6 +7,7 @@ going on afterwards; the simulator's own counters say whether a blank moved.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,14 @@ from printd.sim.usb_backend import SimUsbBackend
 def _driver(printer: SimPrinter, **timeouts: float) -> EvolisDriver:
     transport = UsbTransport(0x0F49, None, backend=SimUsbBackend([(printer, 0x0A00)]))
     return EvolisDriver(transport, PRIMACY, **timeouts)
+
+
+def by_hand(printer: SimPrinter, tmp_path: Path, act: Callable[[SimControlClient], None]) -> None:
+    """What the operator does to the printer, through its control channel."""
+    server = ControlServer(printer, str(tmp_path / "control.sock"))
+    with SimControlClient(server.start()) as hands:
+        act(hands)
+    server.close()
 
 
 def _card(job: str) -> CardRequest:
@@ -59,23 +68,31 @@ def test_a_printer_waking_from_standby_answers_late_and_still_prints() -> None:
     patient.close()
 
 
-def test_a_full_output_hopper_holds_the_next_card_until_the_operator_empties_it(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("profile", "fault", "outcome", "words", "act"),
+    [
+        # Printed cards fill the output hopper; rejected ones the reject box.
+        ("output-hopper-full", None, Outcome.PRINTED, "ERR HOPPER FULL", "empty_output_hopper"),
+        ("reject-box-small", "reject", Outcome.SPOILED, "REJECT BOX FULL", "empty_reject_box"),
+    ],
+)
+def test_a_full_tray_holds_the_next_card_until_the_operator_empties_it(
+    tmp_path: Path, profile: str, fault: str | None, outcome: Outcome, words: str, act: str
 ) -> None:
-    printer = SimPrinter(hopper=5, ribbon_type="ymcko", firmware_profile="output-hopper-full")
-    full = printer.profile.output_capacity
+    printer = SimPrinter(hopper=5, ribbon_type="ymcko", firmware_profile=profile)
+    full = printer.profile.output_capacity or printer.profile.reject_capacity
     driver = _driver(printer, print_timeout=5.0)
     for number in range(full):
-        assert driver.print_card(_card(f"job-{number}")).outcome is Outcome.PRINTED
+        if fault is not None:
+            printer.inject(fault)
+        assert driver.print_card(_card(f"job-{number}")).outcome is outcome
     with pytest.raises(NeedsOperator) as caught:
         driver.print_card(_card("job-held"))
-    assert "ERR HOPPER FULL" in str(caught.value)  # the printer's own words
+    assert words in str(caught.value)  # the printer's own words
     assert printer.snapshot().cards_inserted == full  # held before a blank moved
-    server = ControlServer(printer, str(tmp_path / "control.sock"))
-    with SimControlClient(server.start()) as hands:
-        hands.empty_output_hopper()  # the operator's hands, over the control channel
-    server.close()
+    by_hand(printer, tmp_path, getattr(SimControlClient, act))
     assert driver.print_card(_card("job-held")).outcome is Outcome.PRINTED
     snap = printer.snapshot()
-    assert (snap.cards_inserted, snap.cards_ejected) == (full + 1, full + 1)  # none twice
+    ejected = full + 1 if outcome is Outcome.PRINTED else 1
+    assert (snap.cards_inserted, snap.cards_ejected) == (full + 1, ejected)  # none fed twice
     driver.close()

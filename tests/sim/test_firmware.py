@@ -79,3 +79,18 @@ def test_a_full_output_hopper_answers_hopper_full_until_emptied() -> None:
     assert printer.snapshot().cards_inserted == fed  # held: no blank moved
     printer.empty_output_hopper()
     assert ask(printer, "Ss") != ["ERR HOPPER FULL"]
+
+
+def test_a_small_reject_box_says_almost_full_then_refuses_cards_until_emptied() -> None:
+    printer = SimPrinter(firmware_profile="reject-box-small")
+    assert ask(printer, "Rlr;h") == ["NO CARD"]
+    for expected in ("CARD", "CARD"):  # one card in: almost full; two: full
+        printer.inject("reject")
+        printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+        assert read_replies(printer.read, CARD_REPLIES)[-1] != "OK"
+        assert ask(printer, "Rlr;h") == [expected]
+    fed = printer.snapshot().cards_inserted
+    assert ask(printer, "Ss") == ["ERR REJECT BOX FULL"]
+    assert printer.snapshot().cards_inserted == fed  # refused: no blank moved
+    printer.empty_reject_box()
+    assert ask(printer, "Rlr;h") == ["NO CARD"]

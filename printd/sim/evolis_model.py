@@ -49,6 +49,7 @@ from typing import Any, Final
 
 from printd.sim.firmware import (
     BAD_PARAMETER,
+    BAD_RIBBON,
     DEFAULT_FIRMWARE,
     NEED_CLEANING,
     UNKNOWN_COMMAND,
@@ -736,6 +737,8 @@ class SimPrinter:
         for name in self._conditions():
             if CONDITIONS[name].error:
                 return self.profile.words[name]  # A4: no blank moves
+        if self.profile.ribbon_checked and self._job_ribbon not in (None, self._ribbon_type):
+            return BAD_RIBBON
         self._hopper -= 1
         self._cards_inserted += 1
         card = _Card(number=self._cards_inserted)

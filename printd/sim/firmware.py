@@ -13,6 +13,7 @@ from typing import Final
 
 UNKNOWN_COMMAND: Final = "ERROR CDE"  # S1 S9: the answer to an escape command it does not know
 BAD_PARAMETER: Final = "ERROR PARAMETRES"  # S9
+BAD_RIBBON: Final = "ERR BAD RIBBON"  # S1 ERR_BAD_RIBBON: not the ribbon the job expects
 NEED_CLEANING: Final = "ERR NEED CLEANING"  # G (Rlr;r), S9 "NEED CLEANING"
 
 
@@ -40,6 +41,11 @@ class Firmware:
     # A small reject box (0: the printer's own capacity): `Rlr;h` answers CARD once it is
     # almost full (S7; WAR_REJECT_BOX_ALMOST_FULL, S3), `Ss` refuses once it is full (S1).
     reject_capacity: int = 0
+    # Ribbon checked: a card whose `Pr` names another ribbon than the one installed is refused
+    # with ERR BAD RIBBON ("job interrupted because the installed ribbon is not the one
+    # expected", S1 ERR_BAD_RIBBON). Modelled at `Ss`, before a blank moves: the survey settles
+    # whether a real printer feeds the blank first.
+    ribbon_checked: bool = False
     sleep_after_seconds: float = 0.0
 
 
@@ -118,6 +124,12 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             " (S1 ERR_REJECT_BOX_FULL)",
             _SDK_WORDS,
             reject_capacity=2,
+        ),
+        Firmware(
+            "ribbon-mismatch",
+            "refuses every card whose Pr is not the installed ribbon (S1 ERR_BAD_RIBBON)",
+            _SDK_WORDS,
+            ribbon_checked=True,
         ),
     )
 }

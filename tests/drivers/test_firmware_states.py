@@ -96,3 +96,18 @@ def test_a_full_tray_holds_the_next_card_until_the_operator_empties_it(
     ejected = full + 1 if outcome is Outcome.PRINTED else 1
     assert (snap.cards_inserted, snap.cards_ejected) == (full + 1, ejected)  # none fed twice
     driver.close()
+
+
+def test_a_card_for_another_ribbon_is_refused_before_a_blank_moves(tmp_path: Path) -> None:
+    printer = SimPrinter(hopper=5, ribbon_type="kb", firmware_profile="ribbon-mismatch")
+    driver = _driver(printer, print_timeout=5.0)
+    with pytest.raises(NeedsOperator) as caught:
+        driver.print_card(_card("job-colour"))  # printd's records say YMCKO; KB is installed
+    assert "ERR BAD RIBBON" in str(caught.value)  # the printer's own words
+    assert caught.value.condition == "ribbon_wrong"
+    assert printer.snapshot().cards_inserted == 0
+    by_hand(printer, tmp_path, lambda hands: hands.install_ribbon("ymcko", 450))
+    assert driver.print_card(_card("job-colour")).outcome is Outcome.PRINTED
+    snap = printer.snapshot()
+    assert (snap.cards_inserted, snap.cards_ejected) == (1, 1)
+    driver.close()

@@ -94,3 +94,13 @@ def test_a_small_reject_box_says_almost_full_then_refuses_cards_until_emptied() 
     assert printer.snapshot().cards_inserted == fed  # refused: no blank moved
     printer.empty_reject_box()
     assert ask(printer, "Rlr;h") == ["NO CARD"]
+
+
+def test_a_ribbon_mismatch_is_refused_at_ss_and_a_match_is_fed() -> None:
+    printer = SimPrinter(ribbon_type="kb", firmware_profile="ribbon-mismatch")
+    assert ask(printer, "Pr;ymcko") == ["OK"]
+    assert ask(printer, "Ss") == ["ERR BAD RIBBON"]
+    assert printer.snapshot().cards_inserted == 0
+    assert ask(printer, "Pr;kb") == ["OK"]
+    assert ask(printer, "Ss") == ["OK"]
+    assert printer.snapshot().cards_inserted == 1

@@ -40,6 +40,7 @@ CONTROL_OPS: Final = (
     "clean",
     "empty_reject_box",
     "empty_output_hopper",
+    "take_card",
     "install_ribbon",
     "remove_ribbon",
     "unplug",
@@ -238,6 +239,9 @@ class SimControlClient:
 
     def empty_output_hopper(self) -> None:
         self.call("empty_output_hopper")
+
+    def take_card(self) -> None:
+        self.call("take_card")
 
     def clean(self) -> None:
         self.call("clean")

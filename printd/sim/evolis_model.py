@@ -101,6 +101,7 @@ CONDITIONS: Final[Mapping[str, Condition]] = {
     "feeder_empty": Condition("FEEDER_EMPTY", "FEEDER EMPTY", ERROR),
     "reject_box_full": Condition("ERR_REJECT_BOX_FULL", "REJECT BOX FULL", ERROR),
     "output_full": Condition("ERR_HOPPER_FULL", "HOPPER FULL", ERROR),
+    "card_on_eject": Condition("WAR_CARD_ON_EJECT", "CARD ON EJECT", ERROR),
     "ribbon_low": Condition("INF_RIBBON_LOW", None, READY),
     "feeder_near_empty": Condition("INF_FEEDER_NEAR_EMPTY", None, READY),
 }
@@ -305,6 +306,7 @@ class SimPrinter:
         self._panels_printed = 0
         self._cards_ejected = 0
         self._output_tray = 0  # printed cards in the output hopper
+        self._card_at_eject = False  # a printed card waiting in the eject slot to be taken
         self._cards_rejected = 0
         self._cards_jammed = 0
         self._ribbon_prints_used = 0
@@ -453,6 +455,11 @@ class SimPrinter:
         """The operator takes the printed cards out of the output hopper."""
         with self._cond:
             self._output_tray = 0
+
+    def take_card(self) -> None:
+        """The operator takes the printed card waiting in the eject slot."""
+        with self._cond:
+            self._card_at_eject = False
 
     def empty_reject_box(self) -> None:
         with self._cond:
@@ -616,6 +623,7 @@ class SimPrinter:
             "feeder_empty": self._hopper == 0,
             "reject_box_full": self._reject_box >= self._reject_box_capacity,
             "output_full": 0 < self.profile.output_capacity <= self._output_tray,
+            "card_on_eject": self._card_at_eject,
             "ribbon_low": remaining is not None
             and capacity is not None
             and 0 < remaining <= capacity * RIBBON_LOW_FRACTION,
@@ -839,6 +847,7 @@ class SimPrinter:
             self._use_ribbon(cost)
             self._cards_ejected += 1
             self._output_tray += 1
+            self._card_at_eject = self.profile.eject_holds
         self._panels_printed += card.downloads
         self._last_card = PrintedCard(
             number=card.number,

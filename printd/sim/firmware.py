@@ -46,6 +46,10 @@ class Firmware:
     # expected", S1 ERR_BAD_RIBBON). Modelled at `Ss`, before a blank moves: the survey settles
     # whether a real printer feeds the blank first.
     ribbon_checked: bool = False
+    # Card left on eject: a printed card waits in the eject slot (WAR_CARD_ON_EJECT, S1) and
+    # the next `Ss` is refused until the operator takes it. No source gives the reply word:
+    # the generic ERROR (S9) stands in until a printer answers the survey.
+    eject_holds: bool = False
     sleep_after_seconds: float = 0.0
 
 
@@ -58,6 +62,7 @@ _SDK_WORDS: Final = {
     "feeder_empty": "ERR FEEDER EMPTY",
     "reject_box_full": "ERR REJECT BOX FULL",
     "output_full": "ERR HOPPER FULL",
+    "card_on_eject": "ERROR",
 }
 _BARE_WORDS: Final = {
     "cover_open": "COVER OPEN",
@@ -68,6 +73,7 @@ _BARE_WORDS: Final = {
     "feeder_empty": "FEEDER EMPTY",
     "reject_box_full": "ERROR",
     "output_full": "HOPPER FULL",
+    "card_on_eject": "ERROR",
 }
 
 FIRMWARES: Final[Mapping[str, Firmware]] = {
@@ -130,6 +136,13 @@ FIRMWARES: Final[Mapping[str, Firmware]] = {
             "refuses every card whose Pr is not the installed ribbon (S1 ERR_BAD_RIBBON)",
             _SDK_WORDS,
             ribbon_checked=True,
+        ),
+        Firmware(
+            "card-on-eject",
+            "holds each printed card in the eject slot and refuses the next until the operator"
+            " takes it (S1 WAR_CARD_ON_EJECT; reply word assumed: ERROR, S9)",
+            _SDK_WORDS,
+            eject_holds=True,
         ),
     )
 }

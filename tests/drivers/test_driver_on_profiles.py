@@ -71,6 +71,11 @@ def test_five_cards_print_once_each_then_an_empty_feeder_holds_the_next(
                 driver.print_card(_card(number))
             assert printer.snapshot().cards_inserted == number  # held: no blank moved
             printer.empty_output_hopper()  # the operator's hands
+        if printer.profile.eject_holds and number > 0:
+            with pytest.raises(NeedsOperator, match=printer.profile.words["card_on_eject"]):
+                driver.print_card(_card(number))
+            assert printer.snapshot().cards_inserted == number  # held: no blank moved
+            printer.take_card()  # the operator's hands
         assert driver.print_card(_card(number)).outcome is Outcome.PRINTED
     snap = printer.snapshot()
     assert (snap.cards_inserted, snap.cards_ejected, snap.hopper) == (CARDS, CARDS, 0)

@@ -74,13 +74,15 @@ def test_a_printer_waking_from_standby_answers_late_and_still_prints() -> None:
         # Printed cards fill the output hopper; rejected ones the reject box.
         ("output-hopper-full", None, Outcome.PRINTED, "ERR HOPPER FULL", "empty_output_hopper"),
         ("reject-box-small", "reject", Outcome.SPOILED, "REJECT BOX FULL", "empty_reject_box"),
+        # One printed card left in the eject slot holds the next.
+        ("card-on-eject", None, Outcome.PRINTED, "ERROR", "take_card"),
     ],
 )
 def test_a_full_tray_holds_the_next_card_until_the_operator_empties_it(
     tmp_path: Path, profile: str, fault: str | None, outcome: Outcome, words: str, act: str
 ) -> None:
     printer = SimPrinter(hopper=5, ribbon_type="ymcko", firmware_profile=profile)
-    full = printer.profile.output_capacity or printer.profile.reject_capacity
+    full = printer.profile.output_capacity or printer.profile.reject_capacity or 1
     driver = _driver(printer, print_timeout=5.0)
     for number in range(full):
         if fault is not None:

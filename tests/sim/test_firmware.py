@@ -104,3 +104,14 @@ def test_a_ribbon_mismatch_is_refused_at_ss_and_a_match_is_fed() -> None:
     assert ask(printer, "Pr;kb") == ["OK"]
     assert ask(printer, "Ss") == ["OK"]
     assert printer.snapshot().cards_inserted == 1
+
+
+def test_a_card_left_on_eject_holds_the_next_until_it_is_taken() -> None:
+    printer = SimPrinter(firmware_profile="card-on-eject")
+    printer.write(card([dbc("k", ko_compress(random_k(0)))]))
+    assert read_replies(printer.read, CARD_REPLIES)[-1] == "OK"
+    assert ask(printer, "Ss") == ["ERROR"]
+    assert printer.snapshot().cards_inserted == 1  # refused: no blank moved
+    printer.take_card()
+    assert ask(printer, "Ss") == ["OK"]
+    assert printer.snapshot().cards_inserted == 2

@@ -86,3 +86,23 @@ def test_a_refusal_at_the_feed_keeps_the_job_first_and_says_the_printers_words(
         assert station.store.total("job_retries", station.name, str(condition)) == 1
         assert [e["reason"] for e in logs if e["event"] == "job_requeued"] == [last["reason"]]
         assert station.store.total("hopper", station.name) == 10 - 3
+
+
+def test_a_job_whose_images_are_gone_fails_with_the_reason_and_takes_no_blank(
+    station: Station,
+) -> None:
+    station.submit("job-1")
+    # What a damaged disk leaves: the job's row without its images.
+    with station.store.transaction() as db:
+        db.execute("DELETE FROM images WHERE job_id = 'job-1'")
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
+    assert station.state("job-1") is JobState.FAILED
+    last = station.store.events("job-1")[-1]
+    reason = "the images of job job-1 are missing from the spool"
+    assert (last["from"], last["to"], last["actor"], last["reason"]) == (
+        "printing", "failed", ACTOR, reason
+    )  # fmt: skip
+    assert [e["reason"] for e in logs if e["event"] == "job_failed"] == [reason]
+    assert station.cards_fed() == 0
+    assert station.dispatcher.runtime.current_job is None

@@ -242,6 +242,6 @@ def test_ledger_lines_and_job_file_refusals_in_indonesian() -> None:
     assert translate_ledger_line(t, "blanks spoiled 1 (interrupted)") == (
         "blangko rusak 1 (cetak terputus (diperiksa operator))"
     )
-    assert translate_job_file(t, "/x/a.json: holder.nik: must be 16 digits", Path("/x/a.json")) == (
-        "/x/a.json: holder.nik: harus 16 digit"
-    )
+    assert translate_job_file(
+        t, "jobs/a.json: holder.nik: must be 16 digits", Path("jobs/a.json")
+    ) == ("jobs/a.json: holder.nik: harus 16 digit")

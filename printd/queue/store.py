@@ -394,9 +394,9 @@ class Store:
             "SELECT side, data FROM images WHERE job_id = ? ORDER BY side", (job_id,)
         ).fetchall()
 
-    def _write_images(self, job_id: str, images: Sequence[bytes], *, sync: bool = True) -> Path:
+    def _write_images(self, job_id: str, images: Sequence[bytes]) -> Path:
         """The job's images in its spool folder, each file fsynced. The spool's own entry is
-        fsynced here, or (sync=False) by the caller once for a batch, before its commit."""
+        fsynced by the caller (`_sync_spool`), once for a batch, before its commit."""
         final = self._spool_dir(job_id)
         staging = self.spool / f".{job_id}.partial"
         try:
@@ -409,8 +409,6 @@ class Store:
                     os.fsync(handle.fileno())
             shutil.rmtree(final, ignore_errors=True)
             staging.rename(final)
-            if sync:
-                _fsync_dir(self.spool)
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise StoreError(_describe_os_error(error, self.spool)) from error
@@ -523,7 +521,7 @@ class Store:
                         continue
                     inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
                     if not inline:
-                        folders.append(self._write_images(spec.id, images, sync=False))
+                        folders.append(self._write_images(spec.id, images))
                     seq = self._insert(
                         db,
                         spec,

@@ -74,41 +74,72 @@ class Consumer:
     async def run(self, client: Client) -> None:
         js = client.jetstream()
         sub = None
+        # The next batch, asked for before the one in hand is stored: the server reads and sends
+        # it while this station commits, instead of after.
+        ahead: asyncio.Future[list[Msg]] | None = None
         await self._reconfirm(client)
-        while True:
-            try:
-                if sub is None:
-                    sub = await js.pull_subscribe(
-                        self.config.subject,
-                        durable=self.config.durable,
-                        stream=self.config.stream,
-                        config=ConsumerConfig(
-                            durable_name=self.config.durable,
-                            ack_policy=AckPolicy.EXPLICIT,
-                            ack_wait=self.config.ack_wait_seconds,
-                            deliver_policy=DeliverPolicy.ALL,
-                            max_deliver=-1,
-                        ),
-                    )
-                await self._office_pending(sub)
-                room = self.config.max_held_jobs - self.held()
-                self.state.holding = room <= 0
-                if room <= 0:
-                    self._flush_confirmed()
-                    await asyncio.sleep(HOLDING_POLL_SECONDS)
-                    continue
+        try:
+            while True:
                 try:
-                    messages = await sub.fetch(min(room, FETCH_MAX), timeout=FETCH_WAIT_SECONDS)
-                except TimeoutError:
-                    self._flush_confirmed()
-                    continue
-                await self.take(client, messages)
-            except asyncio.CancelledError:
-                raise
-            except NATS_ERRORS as error:
-                self.state.error = str(error) or type(error).__name__
-                self.log.warning("intake_fetch_failed", error=self.state.error)
-                await asyncio.sleep(1.0)
+                    if sub is None:
+                        sub = await js.pull_subscribe(
+                            self.config.subject,
+                            durable=self.config.durable,
+                            stream=self.config.stream,
+                            config=ConsumerConfig(
+                                durable_name=self.config.durable,
+                                ack_policy=AckPolicy.EXPLICIT,
+                                ack_wait=self.config.ack_wait_seconds,
+                                deliver_policy=DeliverPolicy.ALL,
+                                max_deliver=-1,
+                            ),
+                        )
+                    await self._office_pending(sub)
+                    if ahead is None:
+                        room = self.config.max_held_jobs - self.held()
+                        self.state.holding = room <= 0
+                        if room <= 0:
+                            self._flush_confirmed()
+                            await asyncio.sleep(HOLDING_POLL_SECONDS)
+                            continue
+                        ahead = asyncio.ensure_future(self._fetch(sub, room))
+                    try:
+                        messages = await ahead
+                    except TimeoutError:
+                        self._flush_confirmed()
+                        continue
+                    finally:
+                        ahead = None
+                    # Room for the next batch counts the one in hand, not yet stored.
+                    room = self.config.max_held_jobs - self.held() - len(messages)
+                    if room > 0:
+                        ahead = asyncio.ensure_future(self._fetch(sub, room))
+                        await self._sent(client)
+                    await self.take(client, messages)
+                except asyncio.CancelledError:
+                    raise
+                except NATS_ERRORS as error:
+                    self.state.error = str(error) or type(error).__name__
+                    self.log.warning("intake_fetch_failed", error=self.state.error)
+                    await asyncio.sleep(1.0)
+        finally:
+            if ahead is not None:
+                # Messages it took stay unacknowledged: the server hands them out again.
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError, *NATS_ERRORS):
+                    await ahead
+
+    @staticmethod
+    async def _fetch(sub: nats.js.JetStreamContext.PullSubscription, room: int) -> list[Msg]:
+        return await sub.fetch(min(room, FETCH_MAX), timeout=FETCH_WAIT_SECONDS)
+
+    @staticmethod
+    async def _sent(client: Client) -> None:
+        """The pull request just asked for is on its way before the store holds the loop: one
+        turn lets the fetch publish it, the flush's ping follows it to the server."""
+        await asyncio.sleep(0)
+        with contextlib.suppress(*NATS_ERRORS):
+            await client.flush()
 
     async def _office_pending(self, sub: nats.js.JetStreamContext.PullSubscription) -> None:
         """What the office still has for its counters, every few seconds (if readable)."""
@@ -146,9 +177,10 @@ class Consumer:
                 else:
                     stored.append((message, jobs))
             accepted = stored
-        # Queued together, the acks leave in one write; the flush returns once the server has
-        # read them.
-        await asyncio.gather(*(message.ack() for message, _ in accepted))
+        # Queued one after another (no task each), the acks leave in one write; the flush
+        # returns once the server has read them.
+        for message, _ in accepted:
+            await message.ack()
         await client.flush()
         self._confirmed.extend(job.spec.id for _, jobs in accepted for job in jobs)
         self.on_stored()

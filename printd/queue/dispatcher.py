@@ -319,12 +319,16 @@ class Dispatcher:
         self.runtime.up = False
         self._set_state(PrinterState.OFFLINE, {Condition.OFFLINE}, f"connection lost: {error}")
         self.store.record_retry(self.printer.name, "transport")
-        delay = min(
-            self.queue.retry_initial_seconds * 2**self._losses_in_a_row,
-            self.queue.reconnect_max_seconds,
-        )
+        delay = self._reconnect_delay()
         self._losses_in_a_row += 1
         await self._sleep(delay)
+
+    def _reconnect_delay(self) -> float:
+        """The wait before the next connect: doubles with each link lost in a row, up to the cap."""
+        return min(
+            self.queue.retry_initial_seconds * 2.0**self._losses_in_a_row,
+            self.queue.reconnect_max_seconds,
+        )
 
     def _load_images(self, job: Job) -> CardRequest:
         # Imported when the first card prints, not at start-up.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +57,24 @@ class Station:
         self.service.submit(body, "operator")
 
     def turn(self) -> None:
-        """One turn of the dispatcher's loop, as `Dispatcher.run` takes it."""
+        """One turn of the dispatcher's loop, as `Dispatcher.run` takes it. Each turn runs in its
+        own event loop, so it gets a wake event of its own (an event is bound to one loop)."""
+        self.dispatcher.wake = asyncio.Event()
         asyncio.run(self.dispatcher._step())
+
+    def stock(self, blanks: int = 10, ribbon: str = "ymcko") -> Station:
+        """Blanks loaded and a ribbon installed, recorded as an operator records them."""
+        self.service.blanks_load(blanks, self.name, "operator")
+        self.service.ribbon_install(ribbon, None, self.name, "operator")
+        return self
+
+    def printer_events(self) -> list[str]:
+        """The printer's state changes in the audit trail, oldest first."""
+        rows = self.store.db.execute(
+            "SELECT reason FROM events WHERE kind = 'printer' AND printer = ? ORDER BY seq",
+            (self.name,),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def cards_fed(self) -> int:
         return int(self.built.hands.snapshot().cards_inserted)
@@ -68,12 +84,25 @@ class Station:
 
 
 @contextmanager
-def station_on(tmp_path: Path, device: str = DEVICE) -> Iterator[Station]:
-    config = load_config(write_config(tmp_path, device=device))
+def station_on(
+    tmp_path: Path,
+    device: str = DEVICE,
+    *,
+    raw: bool = False,
+    printed_counter: Callable[[], int | None] | None = None,
+) -> Iterator[Station]:
+    """`raw`: the printer is on the raw driver (printer-ready files), `printed_counter` its
+    readback of cards printed."""
+    path = write_config(tmp_path, device=device)
+    if raw:
+        path.write_text(
+            path.read_text().replace(f'device = "{device}"', f'device = "{device}"\ndriver = "raw"')
+        )
+    config = load_config(path)
     printer = config.printers[0]
     store = Store(config.daemon.state_dir)
     store.open()
-    built = build_printer(printer, config.daemon.state_dir)
+    built = build_printer(printer, config.daemon.state_dir, printed_counter=printed_counter)
     jobs_done: list[float] = []
     cards_done: list[float] = []
     timings = Timings(job_done=jobs_done.append, card_done=cards_done.append)

@@ -19,17 +19,7 @@ from tests.queue.station import Station, station_on
 @pytest.fixture
 def station(tmp_path: Path) -> Iterator[Station]:
     with station_on(tmp_path) as built:
-        built.service.blanks_load(10, built.name, "operator")
-        built.service.ribbon_install("ymcko", None, built.name, "operator")
-        yield built
-
-
-def _printer_events(station: Station) -> list[str]:
-    rows = station.store.db.execute(
-        "SELECT reason FROM events WHERE kind = 'printer' AND printer = ? ORDER BY seq",
-        (station.name,),
-    ).fetchall()
-    return [r[0] for r in rows]
+        yield built.stock()
 
 
 def test_a_printed_card_leaves_its_printer_in_the_trail_and_the_runtime_free(
@@ -48,7 +38,7 @@ def test_a_printed_card_leaves_its_printer_in_the_trail_and_the_runtime_free(
         ("queued", "printing", station.name, ACTOR),
         ("printing", "printed", None, ACTOR),
     ]
-    assert "printing: printing job job-1" in _printer_events(station)
+    assert "printing: printing job job-1" in station.printer_events()
     assert [e["attempt"] for e in logs if e["event"] == "job_printing"] == [1]
     runtime = station.dispatcher.runtime
     assert runtime.current_job is None
@@ -61,8 +51,7 @@ def test_a_refusal_at_the_feed_keeps_the_job_first_and_says_the_printers_words(
 ) -> None:
     device = "sim://primacy?print_seconds=0&hopper=50&ribbon=ymcko&firmware=output-hopper-full"
     with station_on(tmp_path, device) as station:
-        station.service.blanks_load(10, station.name, "operator")
-        station.service.ribbon_install("ymcko", None, station.name, "operator")
+        station.stock()
         # One job at a time: each turn has its own event loop, and a card prepared ahead in
         # one loop cannot be awaited in the next.
         for number in range(1, 4):

@@ -90,7 +90,10 @@ def test_a_lost_link_takes_the_printer_offline_counts_a_retry_and_reconnects_whe
         station.turn()
     runtime = station.dispatcher.runtime
     (lost,) = [e for e in logs if e["event"] == "printer_lost"]
-    assert lost["log_level"] == "warning" and lost["error"]
+    assert lost["log_level"] == "warning"
+    assert (
+        "the printer is gone (unplugged or powered off)" in lost["error"]
+    )  # the transport's words
     assert runtime.up is False
     assert runtime.state is PrinterState.OFFLINE
     assert runtime.conditions == {Condition.OFFLINE}

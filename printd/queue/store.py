@@ -132,6 +132,18 @@ _CONTENT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 _HOLDER_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
+JOB_INSERT = (
+    "INSERT INTO jobs (id, state, priority, document, holder, batch, sides, content_hash,"
+    " ribbon_type, reprint_of, submitted_at, updated_at, printer_ready)"
+    " VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+IMAGE_INSERT = "INSERT INTO images (job_id, side, data) VALUES (?, ?, ?)"
+EVENT_INSERT = (
+    "INSERT INTO events (at, kind, job_id, printer, from_state, to_state, actor, reason, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def _chain(previous: str, fields: Sequence[Any]) -> str:
     payload = _CHAIN_JSON.encode([previous, *fields])
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -300,15 +312,16 @@ class Store:
         to_state: str | None = None,
         reason: str | None = None,
     ) -> None:
-        at = self.clock()
-        fields = [at, kind, job_id, printer, from_state, to_state, actor, reason]
-        digest = _chain(self._last_hash, fields)
-        db.execute(
-            "INSERT INTO events (at, kind, job_id, printer, from_state, to_state, actor, reason,"
-            " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*fields, digest),
-        )
-        self._last_hash = digest
+        what = (kind, job_id, printer, from_state, to_state, actor, reason)
+        db.execute(EVENT_INSERT, self._event_row(what))
+
+    def _event_row(self, what: tuple[str | None, ...]) -> tuple[Any, ...]:
+        """The next event's row (`what`: the columns from kind to reason), chained to the one
+        before. The chain moves on at once, so a batch's rows can be written together; a
+        rollback restores the hash the transaction started from."""
+        fields = (self.clock(), *what)
+        self._last_hash = _chain(self._last_hash, fields)
+        return (*fields, self._last_hash)
 
     @staticmethod
     def _bump(
@@ -511,38 +524,55 @@ class Store:
         within: Callable[[sqlite3.Connection, list[tuple[Job, bool]]], None] | None = None,
     ) -> list[tuple[Job, bool]]:
         folders: list[Path] = []
-        results: list[tuple[Job, bool]] = []
         now = self.clock()
+        # Which item creates each id: the first one not stored yet. A later item with the same
+        # id (and content: _existing checked) gets the job the first one made.
+        order: list[tuple[str, bool]] = []
+        claimed: set[str] = set()
+        fresh: list[JobSpec] = []
+        rows: list[tuple[Any, ...]] = []
+        image_rows: list[tuple[str, int, bytes]] = []
         try:
             with self.transaction() as db:
                 for index, (spec, images) in items:
-                    if spec.id in existing:
-                        results.append((existing[spec.id], False))
+                    created = spec.id not in existing and spec.id not in claimed
+                    order.append((spec.id, created))
+                    if not created:
                         continue
-                    inline = sum(len(image) for image in images) <= INLINE_IMAGE_BYTES
-                    if not inline:
+                    claimed.add(spec.id)
+                    if sum(len(image) for image in images) <= INLINE_IMAGE_BYTES:
+                        image_rows.extend((spec.id, side, data) for side, data in enumerate(images))
+                    else:
                         folders.append(self._write_images(spec.id, images))
-                    seq = self._insert(
-                        db,
-                        spec,
-                        images,
-                        digests[index],
-                        inline=inline,
-                        now=now,
-                        actor=actor,
-                        reprint_of=reprint_of,
-                        reason=reason,
+                    fresh.append(spec)
+                    rows.append(self._job_row(spec, digests[index], now, reprint_of))
+                # One statement a table for the lot: each row's own execute cost more than
+                # SQLite spent writing it.
+                if fresh:
+                    db.executemany(JOB_INSERT, rows)
+                    # AUTOINCREMENT under this transaction's write lock: the rows' seqs run on.
+                    first = db.execute("SELECT last_insert_rowid()").fetchone()[0] - len(fresh) + 1
+                    db.executemany(IMAGE_INSERT, image_rows)
+                    queued = reason or "submitted"
+                    db.executemany(
+                        EVENT_INSERT,
+                        [
+                            self._event_row(
+                                ("job", spec.id, None, None, JobState.QUEUED, actor, queued)
+                            )
+                            for spec in fresh
+                        ],
                     )
-                    existing[spec.id] = self._new_job(seq, spec, now, reprint_of)
-                    results.append((existing[spec.id], True))
+                    for offset, spec in enumerate(fresh):
+                        existing[spec.id] = self._new_job(first + offset, spec, now, reprint_of)
                 if folders:
                     # One fsync of the spool makes every new folder's entry durable before the
                     # commit that names them (the files were fsynced one by one).
                     self._sync_spool()
-                created = sum(1 for _, new in results if new)
-                if created:
-                    self._bump(db, "jobs_state", created, label=JobState.QUEUED)
-                    self._bump(db, "jobs_submitted", created)
+                results = [(existing[job_id], created) for job_id, created in order]
+                if fresh:
+                    self._bump(db, "jobs_state", len(fresh), label=JobState.QUEUED)
+                    self._bump(db, "jobs_submitted", len(fresh))
                 if within is not None:
                     within(db, results)
         except BaseException:
@@ -564,52 +594,22 @@ class Store:
             )
         return found
 
-    def _insert(
-        self,
-        db: sqlite3.Connection,
-        spec: JobSpec,
-        images: Sequence[bytes],
-        digest: str,
-        *,
-        inline: bool,
-        now: float,
-        actor: str,
-        reprint_of: str | None,
-        reason: str | None,
-    ) -> int:
-        cursor = db.execute(
-            "INSERT INTO jobs (id, state, priority, document, holder, batch, sides,"
-            " content_hash, ribbon_type, reprint_of, submitted_at, updated_at,"
-            " printer_ready) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                spec.id,
-                spec.priority,
-                spec.document,
-                _HOLDER_JSON.encode(spec.holder),
-                spec.batch,
-                spec.sides,
-                digest,
-                spec.ribbon_type,
-                reprint_of,
-                now,
-                now,
-                int(spec.printer_ready),
-            ),
+    @staticmethod
+    def _job_row(spec: JobSpec, digest: str, now: float, reprint_of: str | None) -> tuple[Any, ...]:
+        return (
+            spec.id,
+            spec.priority,
+            spec.document,
+            _HOLDER_JSON.encode(spec.holder),
+            spec.batch,
+            spec.sides,
+            digest,
+            spec.ribbon_type,
+            reprint_of,
+            now,
+            now,
+            int(spec.printer_ready),
         )
-        if inline:
-            db.executemany(
-                "INSERT INTO images (job_id, side, data) VALUES (?, ?, ?)",
-                [(spec.id, side, data) for side, data in enumerate(images)],
-            )
-        self._event(
-            db,
-            kind="job",
-            actor=actor,
-            job_id=spec.id,
-            to_state=JobState.QUEUED,
-            reason=reason or "submitted",
-        )
-        return int(cursor.lastrowid or 0)
 
     @staticmethod
     def _new_job(seq: int, spec: JobSpec, now: float, reprint_of: str | None) -> Job:

@@ -183,6 +183,42 @@ def print_one_after_a_status_fault(station: Station, fault: BaseException) -> li
     return logs
 
 
+def test_a_stop_waits_no_longer_than_its_drain_timeout(station: Station) -> None:
+    station.built.hands.inject("slow", seconds=3)
+    station.submit("job-1")
+    dispatcher = station.dispatcher
+
+    async def body(task: asyncio.Task[None]) -> None:
+        await until(lambda: dispatcher.runtime.current_job == "job-1")
+        await dispatcher.stop(0.01)  # returns, without raising, with the card still inside
+        assert station.state("job-1") is JobState.PRINTING
+        async with asyncio.timeout(HANG):
+            await task  # the loop itself still ends only after the card
+
+    run_loop(station, body)
+    assert station.state("job-1") is JobState.PRINTED
+
+
+def test_the_card_is_made_for_the_ribbon_recorded_not_the_configured_one(tmp_path: Path) -> None:
+    with station_on(tmp_path) as station:
+        station.stock(ribbon="ymckok")  # [[printer]] says ymcko
+        watched = Watched(station.built.driver)
+        station.dispatcher.driver = watched  # type: ignore[assignment]
+        station.submit("job-1", sides=2)
+        station.submit("job-2", sides=2)
+
+        async def body(task: asyncio.Task[None]) -> None:
+            await until(lambda: station.store.total("jobs_state", "", JobState.PRINTED) == 2)
+
+        run_loop(station, body)
+        # Made now (job-1) and prepared ahead (job-2), both for the ribbon in the printer.
+        assert [(c.job_id, c.ribbon_type) for c in watched.printed] == [
+            ("job-1", "ymckok"),
+            ("job-2", "ymckok"),
+        ]
+        assert watched.printed[1] is watched.prepared[0]
+
+
 @pytest.mark.parametrize(
     ("fault", "event", "level"),
     [

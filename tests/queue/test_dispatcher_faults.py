@@ -152,6 +152,7 @@ def test_a_stop_asked_while_connecting_takes_no_job(station: Station) -> None:
         station.turn()
     assert [e["event"] for e in logs if e["event"].startswith("printer_")] == ["printer_connected"]
     assert station.dispatcher.runtime.status is None  # not even a status read
+    assert station.dispatcher.runtime.up is True  # but connected, and shown so
     assert station.state("job-1") is JobState.QUEUED
     assert station.cards_fed() == 0
 

@@ -14,7 +14,7 @@ import pytest
 import structlog
 
 from printd.drivers.base import CardDriver, CardRequest, PrintResult
-from printd.drivers.status import Condition, PrinterState, PrinterStatus
+from printd.drivers.status import Condition, Identity, PrinterState, PrinterStatus
 from printd.errors import PrintdError, TransportError
 from printd.queue.jobs import JobState
 from tests.queue.station import Station, station_on
@@ -61,6 +61,7 @@ class Watched:
         self.prepared: list[CardRequest] = []
         self.printed: list[CardRequest] = []
         self.status_fault: BaseException | None = None
+        self.connect_fault: BaseException | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._driver, name)
@@ -72,6 +73,12 @@ class Watched:
     def print_card(self, card: CardRequest) -> PrintResult:
         self.printed.append(card)
         return self._driver.print_card(card)
+
+    def connect(self) -> Identity:
+        fault, self.connect_fault = self.connect_fault, None
+        if fault is not None:
+            raise fault
+        return self._driver.connect()
 
     def status(self) -> PrinterStatus:
         fault, self.status_fault = self.status_fault, None
@@ -237,6 +244,24 @@ def test_a_turn_that_fails_is_logged_and_the_loop_goes_on(
     else:
         assert failed["exc_info"]
     assert station.cards_fed() == 1
+
+
+def test_only_a_transport_fault_is_retried_by_the_connect(station: Station) -> None:
+    """A printer that answers the connect with something else than a lost link is not
+    reached again and again as if it were away: the turn fails with its words."""
+    watched = Watched(station.built.driver)
+    watched.connect_fault = PrintdError("the printer answered in another language")
+    station.dispatcher.driver = watched  # type: ignore[assignment]
+    station.submit("job-1")
+
+    async def body(task: asyncio.Task[None]) -> None:
+        await until(lambda: station.state("job-1") is JobState.PRINTED)
+
+    with structlog.testing.capture_logs() as logs:
+        run_loop(station, body)
+    failed = [e["error"] for e in logs if e["event"] == "dispatcher_step_failed"]
+    assert failed == ["the printer answered in another language"]
+    assert not [e for e in logs if "not reachable" in str(e.get("reason", ""))]
 
 
 def test_a_transport_fault_in_a_status_read_is_a_lost_link_not_a_failed_turn(

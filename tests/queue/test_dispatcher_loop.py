@@ -175,21 +175,6 @@ def test_a_stop_lets_the_card_inside_finish_then_closes_the_printer(station: Sta
     assert station.cards_fed() == 1
 
 
-def print_one_after_a_status_fault(station: Station, fault: BaseException) -> list[Any]:
-    """One job through the loop, the first status read raising `fault`; the log lines."""
-    watched = Watched(station.built.driver)
-    watched.status_fault = fault
-    station.dispatcher.driver = watched  # type: ignore[assignment]
-    station.submit("job-1")
-
-    async def body(task: asyncio.Task[None]) -> None:
-        await until(lambda: station.state("job-1") is JobState.PRINTED)
-
-    with structlog.testing.capture_logs() as logs:
-        run_loop(station, body)
-    return logs
-
-
 def test_a_stop_waits_no_longer_than_its_drain_timeout(station: Station) -> None:
     station.built.hands.inject("slow", seconds=3)
     station.submit("job-1")
@@ -226,6 +211,27 @@ def test_the_card_is_made_for_the_ribbon_recorded_not_the_configured_one(tmp_pat
         assert watched.printed[1] is watched.prepared[0]
 
 
+def print_one_after_a_fault(
+    station: Station, fault: BaseException, *, at_connect: bool = False
+) -> list[Any]:
+    """One job through the loop, the first status read (or connect) raising `fault`; the log
+    lines."""
+    watched = Watched(station.built.driver)
+    if at_connect:
+        watched.connect_fault = fault
+    else:
+        watched.status_fault = fault
+    station.dispatcher.driver = watched  # type: ignore[assignment]
+    station.submit("job-1")
+
+    async def body(task: asyncio.Task[None]) -> None:
+        await until(lambda: station.state("job-1") is JobState.PRINTED)
+
+    with structlog.testing.capture_logs() as logs:
+        run_loop(station, body)
+    return logs
+
+
 @pytest.mark.parametrize(
     ("fault", "event", "level"),
     [
@@ -236,7 +242,7 @@ def test_the_card_is_made_for_the_ribbon_recorded_not_the_configured_one(tmp_pat
 def test_a_turn_that_fails_is_logged_and_the_loop_goes_on(
     station: Station, fault: BaseException, event: str, level: str
 ) -> None:
-    logs = print_one_after_a_status_fault(station, fault)
+    logs = print_one_after_a_fault(station, fault)
     (failed,) = [e for e in logs if e["event"] == event]
     assert failed["log_level"] == level
     if isinstance(fault, PrintdError):
@@ -249,16 +255,8 @@ def test_a_turn_that_fails_is_logged_and_the_loop_goes_on(
 def test_only_a_transport_fault_is_retried_by_the_connect(station: Station) -> None:
     """A printer that answers the connect with something else than a lost link is not
     reached again and again as if it were away: the turn fails with its words."""
-    watched = Watched(station.built.driver)
-    watched.connect_fault = PrintdError("the printer answered in another language")
-    station.dispatcher.driver = watched  # type: ignore[assignment]
-    station.submit("job-1")
-
-    async def body(task: asyncio.Task[None]) -> None:
-        await until(lambda: station.state("job-1") is JobState.PRINTED)
-
-    with structlog.testing.capture_logs() as logs:
-        run_loop(station, body)
+    fault = PrintdError("the printer answered in another language")
+    logs = print_one_after_a_fault(station, fault, at_connect=True)
     failed = [e["error"] for e in logs if e["event"] == "dispatcher_step_failed"]
     assert failed == ["the printer answered in another language"]
     assert not [e for e in logs if "not reachable" in str(e.get("reason", ""))]
@@ -267,7 +265,7 @@ def test_only_a_transport_fault_is_retried_by_the_connect(station: Station) -> N
 def test_a_transport_fault_in_a_status_read_is_a_lost_link_not_a_failed_turn(
     station: Station,
 ) -> None:
-    logs = print_one_after_a_status_fault(station, TransportError("the cable moved"))
+    logs = print_one_after_a_fault(station, TransportError("the cable moved"))
     assert [e["error"] for e in logs if e["event"] == "printer_lost"] == ["the cable moved"]
     assert not [e for e in logs if e["event"].startswith("dispatcher_step")]
     assert station.store.total("job_retries", station.name, "transport") == 1

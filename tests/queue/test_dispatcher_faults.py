@@ -302,3 +302,46 @@ def test_a_printer_ready_file_is_refused_by_a_card_image_printer(station: Statio
         ),
     )
     assert station.cards_fed() == 0
+
+
+# ---- the printer's state, told once a change ------------------------------------------------
+
+
+def test_a_state_is_told_once_when_it_changes_and_again_when_its_conditions_do(
+    station: Station,
+) -> None:
+    station.built.hands.open_cover()
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
+        station.turn()  # the same state, the same conditions: nothing new to tell
+    told = [e for e in logs if e["event"] == "printer_state"]
+    reason = "cover open: close the printer's cover (Rse;o: cover open)"
+    assert [(e["state"], e["conditions"], e["reason"], e["log_level"]) for e in told] == [
+        ("needs_operator", ["cover_open"], reason, "info")
+    ]
+    assert station.printer_events().count(f"needs_operator: {reason}") == 1
+    station.built.hands.unload_blanks(50)  # the same state, one more condition
+    with structlog.testing.capture_logs() as logs:
+        station.turn()
+    told = [e for e in logs if e["event"] == "printer_state"]
+    assert [(e["state"], e["conditions"]) for e in told] == [
+        ("needs_operator", ["cover_open", "hopper_empty"])
+    ]
+    assert station.printer_events()[-1].startswith("needs_operator: cover open: ")
+
+
+def test_a_colour_card_is_not_fed_on_a_black_ribbon(tmp_path: Path) -> None:
+    with station_on(tmp_path) as station:
+        station.stock(ribbon="kb")
+        station.submit("job-1")
+        station.turn()
+        runtime = station.dispatcher.runtime
+        assert (runtime.state, runtime.conditions) == (
+            PrinterState.NEEDS_OPERATOR,
+            {Condition.RIBBON_WRONG},
+        )
+        assert runtime.reason == (
+            f"job job-1 needs a colour ribbon and {station.name} has KB; "
+            "install a colour ribbon (`printctl ribbon install --type ymcko`)"
+        )
+        assert station.cards_fed() == 0

@@ -91,6 +91,7 @@ def test_a_lost_link_takes_the_printer_offline_counts_a_retry_and_reconnects_whe
     runtime = station.dispatcher.runtime
     (lost,) = [e for e in logs if e["event"] == "printer_lost"]
     assert lost["log_level"] == "warning"
+    assert lost["printer"] == runtime.name == station.name  # every line names its printer
     assert (
         "the printer is gone (unplugged or powered off)" in lost["error"]
     )  # the transport's words
@@ -124,6 +125,7 @@ def test_the_wait_before_reconnecting_doubles_with_each_loss_up_to_the_cap(
     initial = dispatcher.queue.retry_initial_seconds
     cap = dispatcher.queue.reconnect_max_seconds
     assert initial * 8 < cap < initial * 2**10  # what the schedule below assumes
+    assert dispatcher._reconnect_delay() == initial  # a new dispatcher has lost nothing yet
     station.turn()
     station.built.hands.unplug()
     with pytest.raises(TransportError) as lost:

@@ -10,12 +10,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from printd.config import load_config
 from printd.devices import BuiltPrinter, build_printer
-from printd.queue.dispatcher import Dispatcher, Timings
+from printd.drivers.base import CardDriver, CardRequest, PrintResult
+from printd.drivers.status import Identity, PrinterStatus
+from printd.queue.dispatcher import Dispatcher, PrinterRuntime, Timings
 from printd.queue.jobs import JobState
 from printd.queue.store import Store
 from printd.service import Service
@@ -33,6 +36,50 @@ def _card() -> str:
 
 
 CARD = _card()
+
+
+class Watched:
+    """The real driver, watched: what it was asked to prepare and to print, which job the
+    runtime showed while each card was inside, and faults to raise once (from the next connect,
+    status read, or just after the next card has left the printer)."""
+
+    def __init__(self, driver: CardDriver, runtime: PrinterRuntime) -> None:
+        self._driver = driver
+        self._runtime = runtime
+        self.prepared: list[CardRequest] = []
+        self.printed: list[CardRequest] = []
+        self.inside: list[str | None] = []  # what /metrics and `printctl status` read meanwhile
+        self.connect_fault: BaseException | None = None
+        self.status_fault: BaseException | None = None
+        self.after_print_fault: BaseException | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+    def prepare(self, card: CardRequest) -> None:
+        self.prepared.append(card)
+        self._driver.prepare(card)
+
+    def print_card(self, card: CardRequest) -> PrintResult:
+        self.printed.append(card)
+        self.inside.append(self._runtime.current_job)
+        result = self._driver.print_card(card)
+        fault, self.after_print_fault = self.after_print_fault, None
+        if fault is not None:
+            raise fault
+        return result
+
+    def connect(self) -> Identity:
+        fault, self.connect_fault = self.connect_fault, None
+        if fault is not None:
+            raise fault
+        return self._driver.connect()
+
+    def status(self) -> PrinterStatus:
+        fault, self.status_fault = self.status_fault, None
+        if fault is not None:
+            raise fault
+        return self._driver.status()
 
 
 @dataclass
@@ -75,6 +122,12 @@ class Station:
             (self.name,),
         ).fetchall()
         return [r[0] for r in rows]
+
+    def watch(self) -> Watched:
+        """Put a watch on the dispatcher's driver (see `Watched`)."""
+        watched = Watched(self.built.driver, self.dispatcher.runtime)
+        self.dispatcher.driver = watched  # type: ignore[assignment]
+        return watched
 
     def cards_fed(self) -> int:
         return int(self.built.hands.snapshot().cards_inserted)

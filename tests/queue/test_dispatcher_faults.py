@@ -9,12 +9,10 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog
 
-from printd.drivers.base import CardDriver, CardRequest, PrintResult
 from printd.drivers.status import Condition, PrinterState, describe_conditions
 from printd.errors import TransportError
 from printd.queue.dispatcher import ACTOR
@@ -191,33 +189,15 @@ def test_a_printer_gone_before_the_feed_keeps_the_job_first_and_goes_offline(
     assert station.store.total("hopper", station.name) == 10
 
 
-class CrashAfterTheCard:
-    """The real driver, with a bug that strikes once the card has left the printer."""
-
-    def __init__(self, driver: CardDriver, seen: list[str | None], station: Station) -> None:
-        self._driver = driver
-        self._seen = seen
-        self._station = station
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._driver, name)
-
-    def print_card(self, card: CardRequest) -> PrintResult:
-        # What /metrics and `printctl status` read while the card is inside.
-        self._seen.append(self._station.dispatcher.runtime.current_job)
-        self._driver.print_card(card)
-        raise RuntimeError("a bug after the card")
-
-
 def test_a_crash_after_the_feed_is_never_guessed_the_operator_reconciles(
     station: Station,
 ) -> None:
-    seen: list[str | None] = []
-    station.dispatcher.driver = CrashAfterTheCard(station.built.driver, seen, station)  # type: ignore[assignment]
+    watched = station.watch()
+    watched.after_print_fault = RuntimeError("a bug after the card")
     station.submit("job-1")
     with structlog.testing.capture_logs() as logs:
         station.turn()
-    assert seen == ["job-1"]
+    assert watched.inside == ["job-1"]
     assert station.cards_fed() == 1  # the card did leave the printer
     assert station.state("job-1") is JobState.INTERRUPTED
     assert _last_move(station, "job-1") == (

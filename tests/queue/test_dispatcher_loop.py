@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 import structlog
 
-from printd.drivers.base import CardDriver, CardRequest, PrintResult
-from printd.drivers.status import Condition, Identity, PrinterState, PrinterStatus
+from printd.drivers.status import Condition, PrinterState
 from printd.errors import PrintdError, TransportError
 from printd.queue.jobs import JobState
 from tests.queue.station import Station, station_on
@@ -50,41 +49,6 @@ def run_loop(station: Station, body: Callable[[asyncio.Task[None]], Awaitable[No
                     await task
 
     asyncio.run(main())
-
-
-class Watched:
-    """The real driver, watched: what it was asked to prepare and to print, and a fault to
-    raise once from its next status read."""
-
-    def __init__(self, driver: CardDriver) -> None:
-        self._driver = driver
-        self.prepared: list[CardRequest] = []
-        self.printed: list[CardRequest] = []
-        self.status_fault: BaseException | None = None
-        self.connect_fault: BaseException | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._driver, name)
-
-    def prepare(self, card: CardRequest) -> None:
-        self.prepared.append(card)
-        self._driver.prepare(card)
-
-    def print_card(self, card: CardRequest) -> PrintResult:
-        self.printed.append(card)
-        return self._driver.print_card(card)
-
-    def connect(self) -> Identity:
-        fault, self.connect_fault = self.connect_fault, None
-        if fault is not None:
-            raise fault
-        return self._driver.connect()
-
-    def status(self) -> PrinterStatus:
-        fault, self.status_fault = self.status_fault, None
-        if fault is not None:
-            raise fault
-        return self._driver.status()
 
 
 def test_the_connect_waits_for_the_printer_and_says_why_meanwhile(station: Station) -> None:
@@ -134,8 +98,7 @@ def test_a_stop_while_the_printer_is_away_ends_the_connect(station: Station) -> 
 def test_the_next_card_is_prepared_while_one_prints_and_is_the_one_printed(
     station: Station,
 ) -> None:
-    watched = Watched(station.built.driver)
-    station.dispatcher.driver = watched  # type: ignore[assignment]
+    watched = station.watch()
     for number in range(1, 4):
         station.submit(f"job-{number}")
 
@@ -194,8 +157,7 @@ def test_a_stop_waits_no_longer_than_its_drain_timeout(station: Station) -> None
 def test_the_card_is_made_for_the_ribbon_recorded_not_the_configured_one(tmp_path: Path) -> None:
     with station_on(tmp_path) as station:
         station.stock(ribbon="ymckok")  # [[printer]] says ymcko
-        watched = Watched(station.built.driver)
-        station.dispatcher.driver = watched  # type: ignore[assignment]
+        watched = station.watch()
         station.submit("job-1", sides=2)
         station.submit("job-2", sides=2)
 
@@ -216,12 +178,11 @@ def print_one_after_a_fault(
 ) -> list[Any]:
     """One job through the loop, the first status read (or connect) raising `fault`; the log
     lines."""
-    watched = Watched(station.built.driver)
+    watched = station.watch()
     if at_connect:
         watched.connect_fault = fault
     else:
         watched.status_fault = fault
-    station.dispatcher.driver = watched  # type: ignore[assignment]
     station.submit("job-1")
 
     async def body(task: asyncio.Task[None]) -> None:

@@ -145,7 +145,11 @@ def test_each_migration_upgrades_a_file_of_the_previous_version(tmp_path: Path) 
 
 def test_a_corrupt_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     tmp_path.joinpath("printd.sqlite3").write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="not a printd database or is damaged"):
+    with pytest.raises(
+        StoreError,
+        match=r"not a printd database or is damaged \(file is not a database\); "
+        "restore it from a backup or move it aside to start empty$",
+    ):
         Store(tmp_path).open()
     assert tmp_path.joinpath("printd.sqlite3").read_bytes().startswith(b"this is not")
 
@@ -258,3 +262,4 @@ def test_reprints_are_counted_however_long_the_history(store: Store) -> None:
     for i in range(1005):  # more jobs than the API lists
         store.submit(JobSpec(f"other-{i}", "ktp-el", SPEC.holder, 1), [b"x"], actor="t")
     assert store.reprint_count(SPEC.id) == 3
+    assert len(store.jobs()) == 1000  # the list stops at its default length

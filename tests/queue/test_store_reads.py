@@ -5,6 +5,7 @@ ledger's time window, the card images (inline and spooled) and the words of a fa
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import sqlite3
 import time
@@ -165,6 +166,37 @@ def test_ids_already_stored_are_found_however_large_the_batch(store: Store) -> N
         store.submit_many(batch[995:], actor="op")
 
 
+def _stored_hash(fields: list[object], images: list[bytes]) -> str:
+    """The content hash's stored format, written out: jobs stored by earlier versions are
+    compared against it on every resubmit, so it must never drift."""
+    digest = hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
+    for image in images:
+        digest.update(hashlib.sha256(image).digest())
+    return digest.hexdigest()
+
+
+def test_the_content_hash_keeps_its_stored_format(store: Store) -> None:
+    store.submit(spec("j", sides=2, priority=1, batch="b"), [b"F", b"B"], actor="op")
+    store.submit(spec("j.prn", printer_ready=True), [b"raw"], actor="op")
+    stored = dict(store.db.execute("SELECT id, content_hash FROM jobs").fetchall())
+    assert stored["j"] == _stored_hash(["j", "ktp-el", HOLDER, 2, 1, "b"], [b"F", b"B"])
+    assert stored["j.prn"] == _stored_hash(
+        ["j.prn", "ktp-el", HOLDER, 1, 0, None, "printer_ready"], [b"raw"]
+    )
+
+
+def test_a_job_resent_in_another_batch_is_a_conflict(store: Store) -> None:
+    store.submit(spec("j", batch="monday"), [b"F"], actor="op")
+    with pytest.raises(ConflictError, match="job j already exists with different content"):
+        store.submit(spec("j", batch="tuesday"), [b"F"], actor="op")
+
+
+def test_a_reprint_is_submitted_with_its_reason(store: Store) -> None:
+    store.submit(spec("j"), [b"F"], actor="op")
+    store.submit(spec("j.r1"), [b"F"], actor="op", reprint_of="j", reason="reprint of j: smudged")
+    assert [e["reason"] for e in store.events("j.r1")] == ["reprint of j: smudged"]
+
+
 # ---- lists -------------------------------------------------------------------------------
 
 
@@ -313,6 +345,8 @@ def test_a_store_lives_in_its_state_dir(tmp_path: Path) -> None:
 
 def test_a_reopened_store_goes_on_with_its_chain(tmp_path: Path) -> None:
     store = Store(tmp_path)
+    with pytest.raises(StoreError, match=r"^the store is not open$"):
+        store.db  # noqa: B018
     store.open()
     store.submit(spec("a"), [b"f"], actor="op")
     last = store.db.execute("SELECT hash FROM events ORDER BY seq DESC").fetchone()[0]
@@ -385,6 +419,8 @@ def test_large_images_go_to_the_spool_whole(store: Store) -> None:
 def test_a_failed_batch_takes_its_spooled_images_back(store: Store) -> None:
     def refuse(db: sqlite3.Connection, results: list[tuple[Job, bool]]) -> None:
         assert [job.id for job, _ in results] == ["big-1", "big-2"]
+        # The hook writes on the batch's own connection, inside its transaction.
+        assert db.execute("SELECT count(*) FROM jobs").fetchone()[0] == 2
         raise RuntimeError("the office queue said no")
 
     items = [(spec(f"big-{n}"), [bytes([n]) * (BIG + 1)]) for n in (1, 2)]
@@ -403,6 +439,17 @@ def test_a_spooled_job_rewritten_leaves_no_staging_behind(store: Store) -> None:
     assert store.image_paths("big")[0].read_bytes() == b"N" * (BIG + 1)
 
 
+def test_a_spool_folder_left_without_its_job_is_replaced(store: Store) -> None:
+    # A crash between the folder's rename and the commit leaves the folder and no job row.
+    left = store.spool / "big"
+    left.mkdir()
+    (left / "front.png").write_bytes(b"from a crash")
+    (left / "back.png").write_bytes(b"from a crash")
+    store.submit(spec("big"), [b"N" * (BIG + 1)], actor="op")
+    assert store.image_paths("big") == (left / "front.png", None)
+    assert (left / "front.png").read_bytes() == b"N" * (BIG + 1)
+
+
 def test_purging_takes_orphans_and_finished_jobs_and_keeps_live_ones(
     tmp_path: Path, clock: Clock
 ) -> None:
@@ -412,11 +459,12 @@ def test_purging_takes_orphans_and_finished_jobs_and_keeps_live_ones(
     store.submit(spec("printed"), [b"p"], actor="op")
     store.transition("printed", JobState.PRINTING, actor="printd")
     store.transition("printed", JobState.PRINTED, actor="printd")
-    (store.spool / "orphan").mkdir()  # a folder whose job row never committed
+    for orphan in ("orphan", "zz-orphan"):  # folders whose job rows never committed
+        (store.spool / orphan).mkdir()
     store.db.execute("INSERT INTO images VALUES ('gone', 0, x'00')")
     store.image_paths("printed")  # makes spool/.inline, which is not a job
     clock.at += 100.0
-    assert store.purge_expired_images() == 2  # orphan, gone
+    assert store.purge_expired_images() == 3  # gone, orphan, zz-orphan
     assert store.image_paths("printed")[0].read_bytes() == b"p"  # retention is not over
     clock.at += 0.5
     assert store.purge_expired_images() == 1
@@ -424,6 +472,16 @@ def test_purging_takes_orphans_and_finished_jobs_and_keeps_live_ones(
     left = store.db.execute("SELECT DISTINCT job_id FROM images").fetchall()
     assert left == []
     assert sorted(p.name for p in store.spool.iterdir()) == [".inline", "waiting"]
+    store.close()
+
+
+def test_any_retention_keeps_a_printed_cards_images(tmp_path: Path) -> None:
+    store = Store(tmp_path, retention_seconds=1.0)
+    store.open()
+    store.submit(spec("j"), [b"front"], actor="op")
+    store.transition("j", JobState.PRINTING, actor="printd")
+    store.transition("j", JobState.PRINTED, actor="printd")
+    assert store.image_paths("j")[0].read_bytes() == b"front"
     store.close()
 
 
@@ -458,21 +516,46 @@ def test_a_read_only_place_is_named() -> None:
 def test_any_other_write_error_is_quoted() -> None:
     error = OSError(errno.EIO, "Input/output error")
     assert _describe_os_error(error, Path("/s")) == "cannot write /s: [Errno 5] Input/output error"
+    locked = sqlite3.OperationalError("database is locked")
+    assert _describe_os_error(locked, Path("/s")) == "cannot write /s: database is locked"
+
+
+def test_a_spool_that_cannot_be_synced_is_named(store: Store) -> None:
+    # What `_sync_spool` meets if the spool is no longer a folder: fsync is refused.
+    store.spool.rmdir()
+    store.spool.write_text("a file where the spool goes")
+    with pytest.raises(StoreError, match=rf"^cannot write {store.spool}: .*Not a directory"):
+        store._sync_spool()
 
 
 def test_a_state_dir_that_cannot_be_made_is_refused_with_its_path(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(StoreError, match=rf"^cannot write {blocker}/state: "):
+    with pytest.raises(StoreError, match=rf"^cannot write {blocker}/state: .*Not a directory"):
         Store(blocker / "state").open()
+
+
+def test_a_database_file_that_cannot_be_opened_is_named(tmp_path: Path) -> None:
+    (tmp_path / "printd.sqlite3").mkdir()
+    path = tmp_path / "printd.sqlite3"
+    with pytest.raises(StoreError, match=rf"^cannot open {path}: unable to open database file$"):
+        Store(tmp_path).open()
 
 
 def test_an_image_that_cannot_be_copied_out_names_the_folder(store: Store) -> None:
     store.submit(spec("j"), [b"f"], actor="op")
     store.inline_copies.mkdir(parents=True)
     (store.inline_copies / "j").write_text("a file where the folder goes")
-    with pytest.raises(StoreError, match=rf"^cannot write {store.inline_copies}/j: "):
+    with pytest.raises(StoreError, match=rf"^cannot write {store.inline_copies}/j: .*File exists"):
         store.image_paths("j")
+
+
+def test_a_spool_folder_that_cannot_be_put_in_place_leaves_no_staging(store: Store) -> None:
+    (store.spool / "big").write_text("a file where the job's folder goes")
+    with pytest.raises(StoreError, match=rf"^cannot write {store.spool}: .*Not a directory"):
+        store.submit(spec("big"), [b"N" * (BIG + 1)], actor="op")
+    assert sorted(p.name for p in store.spool.iterdir()) == ["big"]
+    assert store.jobs() == []
 
 
 def test_a_spool_that_cannot_take_the_images_is_named(store: Store) -> None:

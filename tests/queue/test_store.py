@@ -143,6 +143,27 @@ def test_each_migration_upgrades_a_file_of_the_previous_version(tmp_path: Path) 
         store.close()
 
 
+def test_a_migration_that_fails_leaves_the_file_at_the_version_before(tmp_path: Path) -> None:
+    # A version 3 file whose jobs table already has the column migration 4 adds (edited by
+    # hand, or a half-restored backup): migration 4 fails inside its own transaction.
+    db = sqlite3.connect(tmp_path / "printd.sqlite3", isolation_level=None)
+    for migration in MIGRATIONS[:3]:
+        migration(db)
+    db.execute("ALTER TABLE jobs ADD COLUMN printer_ready INTEGER")
+    db.execute("PRAGMA user_version=3")
+    db.execute("PRAGMA application_id=0x50524E44")
+    db.close()
+    with pytest.raises(
+        StoreError,
+        match=r"is not a printd database or is damaged \(duplicate column name: printer_ready\);",
+    ):
+        Store(tmp_path).open()
+    db = sqlite3.connect(tmp_path / "printd.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'outbox'").fetchone()[0] == 0
+    db.close()
+
+
 def test_a_corrupt_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     tmp_path.joinpath("printd.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(

@@ -302,7 +302,9 @@ def test_no_fd_leak_over_many_polls(sim_agent: SimFactory) -> None:
             await poller.aclose()
 
     before, after = run(go())
-    assert after == before
+    # The count is the whole process's: what an earlier test left for the garbage collector
+    # may close meanwhile, so it can fall; a socket leaked a poll would add 300.
+    assert after <= before
 
 
 def test_closing_pollers_releases_their_sockets(sim_agent: SimFactory) -> None:
@@ -311,7 +313,7 @@ def test_closing_pollers_releases_their_sockets(sim_agent: SimFactory) -> None:
     before = open_fds()
     for _ in range(8):
         poll_once(sim.uri())
-    assert open_fds() == before
+    assert open_fds() <= before  # the process's count: it may fall, never grow
 
 
 def test_agent_on_a_taken_port_fails_at_start() -> None:

@@ -38,6 +38,16 @@ def _card() -> str:
 CARD = _card()
 
 
+class Clock:
+    """The station's clock, set by the test: a move's times are the time it was made at."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Watched:
     """The real driver, watched: what it was asked to prepare and to print, which job the
     runtime showed while each card was inside, and faults to raise once (from the next connect,

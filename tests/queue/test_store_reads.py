@@ -26,17 +26,10 @@ from printd.queue.store import (
     Store,
     _describe_os_error,
 )
+from tests.queue.station import Clock
 
 HOLDER = {"nik": "9901010101900001", "name": "ÉLIA CONTOH"}
 BIG = INLINE_IMAGE_BYTES  # with any back, the pair is past the inline limit: spooled
-
-
-class Clock:
-    def __init__(self, at: float = 1_000.0) -> None:
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at
 
 
 @pytest.fixture
@@ -62,7 +55,7 @@ def spec(job_id: str, **fields: object) -> JobSpec:
 
 
 def test_a_submitted_job_reads_back_as_it_was_returned(store: Store, clock: Clock) -> None:
-    clock.at = 1_234.5
+    clock.now = 1_234.5
     full = spec("full", sides=2, priority=7, batch="b-12", ribbon_type="ymcko")
     job, created = store.submit(full, [b"front", b"back"], actor="op", reprint_of="orig")
     assert created
@@ -95,9 +88,9 @@ def test_a_submitted_job_reads_back_as_it_was_returned(store: Store, clock: Cloc
 
 def test_a_moved_job_reads_back_with_every_field(store: Store, clock: Clock) -> None:
     store.submit(spec("j", priority=3, batch="b"), [b"f"], actor="op")
-    clock.at = 2_000.0
+    clock.now = 2_000.0
     store.transition("j", JobState.PRINTING, actor="printd", printer="p1", count_attempt=True)
-    clock.at = 2_050.0
+    clock.now = 2_050.0
     store.transition("j", JobState.PRINTED, actor="printd", reason="card out")
     assert store.get("j") == Job(
         1, "j", JobState.PRINTED, 3, "ktp-el", "b", 1, "p1", 1, None, 1_000.0, 2_050.0, "card out"
@@ -216,7 +209,7 @@ def test_jobs_list_newest_first_by_state_and_up_to_the_limit(store: Store) -> No
 def test_a_jobs_events_in_order_with_their_words(store: Store, clock: Clock) -> None:
     store.submit(spec("j"), [b"f"], actor="op")
     store.submit(spec("other"), [b"f"], actor="op")
-    clock.at = 1_001.0
+    clock.now = 1_001.0
     store.transition("j", JobState.PRINTING, actor="printd", printer="p1")
     store.book([Entry(Item.BLANKS, Kind.PRINTED, 1, "p1", job_id="j")], actor="printd")
     events = store.events("j")
@@ -244,12 +237,12 @@ def test_reprints_of_a_job_in_the_order_they_were_made(store: Store) -> None:
 
 def test_the_oldest_wait_counts_queued_jobs_only(store: Store, clock: Clock) -> None:
     assert store.oldest_waiting_at() is None
-    clock.at = 500.25
+    clock.now = 500.25
     store.submit(spec("held"), [b"f"], actor="op")
     store.transition("held", JobState.HELD, actor="op")
-    clock.at = 700.5
+    clock.now = 700.5
     store.submit(spec("waiting"), [b"f"], actor="op")
-    clock.at = 900.0
+    clock.now = 900.0
     store.submit(spec("later"), [b"f"], actor="op")
     assert store.oldest_waiting_at() == 700.5
     store.transition("waiting", JobState.CANCELLED, actor="op")
@@ -280,7 +273,7 @@ def test_totals_are_kept_by_name_printer_and_label(store: Store) -> None:
 
 def test_the_ledger_window_takes_its_start_and_leaves_its_end(store: Store, clock: Clock) -> None:
     for at, quantity in ((10.0, 1), (20.0, 2), (30.0, 3)):
-        clock.at = at
+        clock.now = at
         store.book([Entry(Item.BLANKS, Kind.RECEIVED, quantity, reason=f"d{at:.0f}")], actor="op")
     rows = [tuple(r) for r in store.ledger_rows()]
     assert rows == [
@@ -298,7 +291,7 @@ def test_the_ribbon_in_a_printer_and_what_is_left_on_it(store: Store, clock: Clo
     assert store.ribbon("p1") is None
     store.book([Entry(Item.RIBBONS, Kind.RECEIVED, 2, reason="delivery")], actor="op")
     first = store.install_ribbon("p1", "ymcko", 450, actor="op")
-    clock.at = 1_100.0
+    clock.now = 1_100.0
     second = store.install_ribbon("p1", "kb", 1000, actor="op")
     store.book([Entry(Item.RIBBON_PRINTS, Kind.USED, 3, "p1", ribbon_id=second)], actor="printd")
     assert second > first
@@ -463,10 +456,10 @@ def test_purging_takes_orphans_and_finished_jobs_and_keeps_live_ones(
         (store.spool / orphan).mkdir()
     store.db.execute("INSERT INTO images VALUES ('gone', 0, x'00')")
     store.image_paths("printed")  # makes spool/.inline, which is not a job
-    clock.at += 100.0
+    clock.now += 100.0
     assert store.purge_expired_images() == 3  # gone, orphan, zz-orphan
     assert store.image_paths("printed")[0].read_bytes() == b"p"  # retention is not over
-    clock.at += 0.5
+    clock.now += 0.5
     assert store.purge_expired_images() == 1
     assert store.image_paths("waiting")[0].read_bytes() == b"F" * BIG
     left = store.db.execute("SELECT DISTINCT job_id FROM images").fetchall()

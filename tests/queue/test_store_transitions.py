@@ -17,20 +17,11 @@ from printd.intake.outbox import Outbox, msg_id
 from printd.queue.jobs import JobState
 from printd.queue.ledger import Entry, Item, Kind
 from printd.queue.store import INLINE_IMAGE_BYTES, JobSpec, Store, Transition
+from tests.queue.station import Clock
 
 HOLDER = {"nik": "9901010101900001", "name": "CONTOH"}
 # Larger than the inline limit: the images live in the spool folder, where a release shows.
 SPOOLED = b"\x89PNG" + b"\0" * INLINE_IMAGE_BYTES
-
-
-class Clock:
-    """The station's clock, set by the test: a move's times are the time it was made at."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def open_store(tmp_path: Path, *, retention_seconds: float = 0.0) -> Store:
